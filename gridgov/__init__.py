@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from gridgov import crs
+from gridgov import crs, datasets
 from gridgov.crs import (
     from_bd09,
     from_gcj02,
@@ -41,6 +41,7 @@ __all__ = [
     "LayerError",
     "__version__",
     "crs",
+    "datasets",
     "from_bd09",
     "from_gcj02",
     "metric_crs",
