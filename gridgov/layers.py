@@ -97,19 +97,31 @@ def _fail(name: str, kind: str, problem: str, ids: Sequence[Any], fix: str) -> L
 
 
 def _normalise_ids(values: pd.Series) -> pd.Series:
-    """Ids as strings; integral floats (ids read as numbers) lose their ``.0``."""
-    if pd.api.types.is_float_dtype(values):
-        finite = values.dropna()
-        if len(finite) and bool(np.all(np.mod(finite.to_numpy(), 1) == 0)):
-            out = values.astype("Int64").astype(object)
-            return out.where(values.notna(), None).map(lambda v: None if v is None else str(v))
+    """Ids as ``str`` objects (``None`` where missing), vectorised.
+
+    Integers become their decimal text, integral floats (ids read as
+    numbers) lose their ``.0`` and strings lose surrounding whitespace.  Only
+    mixed-type object columns fall back to a per-row conversion.
+    """
+    notna = values.notna().to_numpy()
+    out = np.full(len(values), None, dtype=object)
     if pd.api.types.is_bool_dtype(values):
-        return values.astype(object).map(str)
-    return (
-        values.astype(object)
-        .where(values.notna(), None)
-        .map(lambda v: None if v is None else str(v).strip())
-    )
+        out[notna] = values.to_numpy(dtype=object)[notna].astype(str)
+    elif pd.api.types.is_integer_dtype(values):
+        kept = values[notna] if not notna.all() else values
+        out[notna] = kept.astype(np.int64).astype("str").to_numpy(dtype=object)
+    elif pd.api.types.is_float_dtype(values):
+        finite = values.to_numpy(dtype=float)[notna]
+        if len(finite) and bool(np.all(np.mod(finite, 1) == 0)):
+            out[notna] = finite.astype(np.int64).astype(str)
+        else:
+            out[notna] = finite.astype(str)
+    elif pd.api.types.infer_dtype(values, skipna=True) in {"string", "empty"}:
+        kept = values[notna] if not notna.all() else values
+        out[notna] = kept.astype("str").str.strip().to_numpy(dtype=object)
+    else:  # mixed types: rare, converted row by row
+        out[notna] = [str(v).strip() for v in values.to_numpy(dtype=object)[notna]]
+    return pd.Series(out, index=values.index, dtype=object, name=values.name)
 
 
 _TYPE_NAMES = np.array(
@@ -163,8 +175,11 @@ def _check_ids(
         positions = [f"row {i}" for i in np.flatnonzero(null)]
         raise _fail(name, kind, f"without {id_column}", positions, "give every row a unique id")
     out[id_column] = ids.astype(object)
+    labels = ids.to_numpy(dtype=object)
+    if allow_duplicates or len(set(labels.tolist())) == len(labels):  # fast path: unique
+        return labels
     duplicated = ids.duplicated(keep=False).to_numpy()
-    if duplicated.any() and not allow_duplicates:
+    if duplicated.any():
         raise _fail(
             name,
             kind,
@@ -172,7 +187,7 @@ def _check_ids(
             sorted(ids[duplicated].tolist()),
             f"make {id_column} unique",
         )
-    return ids.to_numpy(dtype=object)
+    return labels
 
 
 def _check_geometry(
@@ -187,9 +202,11 @@ def _check_geometry(
         raise _fail(
             name, kind, "with an empty geometry", labels[empty].tolist(), "drop or fix them"
         )
-    type_names = _TYPE_NAMES[shapely.get_type_id(values)]
-    wrong = ~np.isin(type_names, list(spec.geometry_types))
+    type_ids = shapely.get_type_id(values)
+    allowed = np.flatnonzero(np.isin(_TYPE_NAMES, list(spec.geometry_types)))
+    wrong = ~np.isin(type_ids, allowed)
     if wrong.any():
+        type_names = _TYPE_NAMES[type_ids]
         found = ", ".join(sorted(set(type_names[wrong].tolist())))
         raise _fail(
             name,
@@ -209,8 +226,9 @@ def _check_geometry(
             labels[bad].tolist(),
             "fix the coordinates or drop the rows",
         )
-    polygonal = np.isin(type_names, ["Polygon", "MultiPolygon"])
-    return [str(i) for i in labels[polygonal & ~shapely.is_valid(values)]]
+    polygonal = np.flatnonzero((type_ids == 3) | (type_ids == 6))  # Polygon, MultiPolygon
+    invalid = polygonal[~shapely.is_valid(values[polygonal])]
+    return [str(i) for i in labels[invalid]]
 
 
 def _check_count(values: pd.Series, labels: np.ndarray, *, kind: str, name: str) -> pd.Series:
