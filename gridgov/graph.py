@@ -1,0 +1,364 @@
+"""Graphs: road networks, snapping and shortest network distances.
+
+This is the only module of gridgov that builds :mod:`networkx` graphs.  A road
+layer becomes a :class:`RoadNetwork`: the lines are noded at every
+intersection (:func:`shapely.node`), each noded piece is an edge weighted by
+its length, and points (households, stations) are snapped to the nearest
+piece.  :func:`nearest_along_network` then finds, for every target point, the
+nearest source point along the roads, with the snap distances included.
+
+Every crossing of two lines becomes a node: bridges and tunnels that cross
+without a junction are connected, and lines that end a few centimetres short of
+each other are not.  Clean the road layer first when that matters.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+import shapely
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable, Iterable, Mapping
+
+__all__ = [
+    "RoadNetwork",
+    "Snap",
+    "lexicographic_dijkstra",
+    "nearest_along_network",
+    "road_network",
+]
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Points snapped to the pieces of a :class:`RoadNetwork`.
+
+    Attributes
+    ----------
+    piece : ndarray of int64
+        Position of the nearest piece of each point.
+    along : ndarray of float64
+        Distance from the start of that piece to the snapped point, along the piece.
+    distance : ndarray of float64
+        Straight-line distance from the point to the piece (the snap distance).
+    """
+
+    piece: np.ndarray
+    along: np.ndarray
+    distance: np.ndarray
+
+
+@dataclass(frozen=True)
+class RoadNetwork:
+    """Road lines noded at intersections, as pieces between nodes and as a graph.
+
+    Build it with :func:`road_network`.
+
+    Attributes
+    ----------
+    pieces : ndarray of LineString
+        The noded pieces; no piece crosses another except at its ends.
+    start, end : ndarray of int64
+        Node of the first and of the last point of each piece.
+    length : ndarray of float64
+        Length of each piece.
+    nodes : ndarray of float64, shape (n, 2)
+        Coordinates of the nodes.
+    graph : networkx.Graph
+        Nodes ``0 .. n - 1``; one edge per pair of nodes joined by a piece,
+        with ``weight`` the length of the shortest such piece.  Loops (a piece
+        from a node back to itself) are left out: they never shorten a path.
+    """
+
+    pieces: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    length: np.ndarray
+    nodes: np.ndarray
+    graph: nx.Graph
+    _tree: shapely.STRtree = field(repr=False, compare=False)
+
+    def snap(self, points: np.ndarray) -> Snap:
+        """Snap `points` to their nearest piece.
+
+        Parameters
+        ----------
+        points : ndarray of Point
+            The points, in the CRS of the roads.
+
+        Returns
+        -------
+        Snap
+            For each point, the nearest piece (the lowest piece position among
+            pieces at exactly the same distance), the position along it and the
+            snap distance.
+
+        Examples
+        --------
+        >>> from shapely import LineString, Point
+        >>> net = road_network([LineString([(0, 0), (100, 0)])])
+        >>> snap = net.snap(np.array([Point(30, 4)]))
+        >>> snap.along.tolist(), snap.distance.tolist()
+        ([30.0], [4.0])
+        """
+        n = len(points)
+        if n == 0 or len(self.pieces) == 0:
+            return Snap(np.full(n, -1, dtype=np.int64), np.full(n, np.nan), np.full(n, np.inf))
+        (point, piece), distance = self._tree.query_nearest(
+            points, return_distance=True, all_matches=True
+        )
+        order = np.lexsort((piece, point))
+        point, piece, distance = point[order], piece[order], distance[order]
+        first = np.ones(len(point), dtype=bool)
+        first[1:] = point[1:] != point[:-1]
+        chosen = np.full(n, -1, dtype=np.int64)
+        chosen[point[first]] = piece[first]
+        snapped = np.full(n, np.inf)
+        snapped[point[first]] = distance[first]
+        along = shapely.line_locate_point(self.pieces[chosen], points)
+        return Snap(chosen, np.clip(along, 0.0, self.length[chosen]), snapped)
+
+
+def road_network(lines: Iterable[Any]) -> RoadNetwork:
+    """Node road lines at their intersections and build the weighted road graph.
+
+    Parameters
+    ----------
+    lines : array-like of LineString or MultiLineString, or GeoSeries
+        The road (or path) lines, in a metric CRS.
+
+    Returns
+    -------
+    RoadNetwork
+        Pieces, nodes and the :mod:`networkx` graph weighted by length.
+
+    See Also
+    --------
+    nearest_along_network : nearest source along the network.
+
+    Examples
+    --------
+    Two roads crossing make four pieces around one junction:
+
+    >>> from shapely import LineString
+    >>> net = road_network([LineString([(0, 0), (100, 0)]), LineString([(50, -50), (50, 50)])])
+    >>> net.graph.number_of_nodes(), net.graph.number_of_edges(), sorted(net.length.tolist())
+    (5, 4, [50.0, 50.0, 50.0, 50.0])
+    """
+    geoms = np.asarray(getattr(lines, "values", lines), dtype=object)
+    parts = shapely.get_parts(geoms[~shapely.is_missing(geoms)])
+    parts = parts[~shapely.is_empty(parts) & (shapely.length(parts) > 0)]
+    if len(parts):
+        noded = shapely.get_parts(shapely.node(shapely.multilinestrings(parts)))
+        pieces = noded[shapely.length(noded) > 0]
+    else:
+        pieces = np.zeros(0, dtype=object)
+    first = shapely.get_coordinates(shapely.get_point(pieces, 0))
+    last = shapely.get_coordinates(shapely.get_point(pieces, -1))
+    ends = np.concatenate([first, last]).reshape(-1, 2)
+    nodes, inverse = np.unique(ends, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1).astype(np.int64)
+    start, end = inverse[: len(pieces)], inverse[len(pieces) :]
+    length = shapely.length(pieces).astype(np.float64)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(nodes)))
+    # Longest first, so that the shortest of parallel pieces sets the weight.
+    for i in np.argsort(-length, kind="stable"):
+        if start[i] != end[i]:
+            graph.add_edge(int(start[i]), int(end[i]), weight=float(length[i]))
+    return RoadNetwork(pieces, start, end, length, nodes, graph, shapely.STRtree(pieces))
+
+
+def lexicographic_dijkstra(
+    graph: nx.Graph,
+    sources: Mapping[Hashable, tuple[float, int]],
+    *,
+    weight: str = "weight",
+) -> dict[Hashable, tuple[float, int]]:
+    """Nearest source of every node, ties broken by the smallest source label.
+
+    A multi-source Dijkstra where each source starts at its own offset and
+    carries a label: every reachable node gets the smallest ``(distance,
+    label)`` pair over all sources and paths, compared lexicographically.  So
+    the result never depends on the order of nodes, edges or sources, unlike
+    :func:`networkx.multi_source_dijkstra`, which starts every source at 0 and
+    breaks ties by insertion order.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        Undirected graph with non-negative edge weights.
+    sources : mapping of node to (offset, label)
+        Start nodes, each with its starting distance (e.g. how far the station
+        is from the road) and an integer label (e.g. the rank of the station id).
+    weight : str, default "weight"
+        Edge attribute holding the length.
+
+    Returns
+    -------
+    dict of node to (distance, label)
+        Reachable nodes only.
+
+    Examples
+    --------
+    >>> g = nx.path_graph(4)
+    >>> nx.set_edge_attributes(g, 10.0, "weight")
+    >>> sorted(lexicographic_dijkstra(g, {0: (0.0, 7), 3: (0.0, 2)}).items())
+    [(0, (0.0, 7)), (1, (10.0, 7)), (2, (10.0, 2)), (3, (0.0, 2))]
+    """
+    best: dict[Hashable, tuple[float, int]] = {}
+    counter = itertools.count()
+    heap: list[tuple[float, int, int, Hashable]] = [
+        (float(offset), int(label), next(counter), node)
+        for node, (offset, label) in sources.items()
+    ]
+    heapq.heapify(heap)
+    adjacency = graph.adj
+    while heap:
+        dist, label, _, node = heapq.heappop(heap)
+        if node in best:
+            continue
+        best[node] = (dist, label)
+        for neighbour, data in adjacency[node].items():
+            if neighbour in best:
+                continue
+            heapq.heappush(heap, (dist + float(data[weight]), label, next(counter), neighbour))
+    return best
+
+
+def _split_graph(
+    network: RoadNetwork, piece: np.ndarray, along: np.ndarray, node: np.ndarray
+) -> nx.Graph:
+    """Copy the road graph, adding nodes that split the pieces (sorted by piece, then along)."""
+    graph = network.graph.copy()
+    chain_start = np.ones(len(piece), dtype=bool)
+    chain_start[1:] = piece[1:] != piece[:-1]
+    chain_end = np.ones(len(piece), dtype=bool)
+    chain_end[:-1] = chain_start[1:]
+    previous = np.where(chain_start, network.start[piece], np.roll(node, 1))
+    previous_along = np.where(chain_start, 0.0, np.roll(along, 1))
+    graph.add_weighted_edges_from(
+        zip(previous.tolist(), node.tolist(), (along - previous_along).tolist(), strict=True)
+    )
+    tail = np.flatnonzero(chain_end)
+    graph.add_weighted_edges_from(
+        zip(
+            node[tail].tolist(),
+            network.end[piece[tail]].tolist(),
+            (network.length[piece[tail]] - along[tail]).tolist(),
+            strict=True,
+        )
+    )
+    return graph
+
+
+def _bracket(
+    network: RoadNetwork, piece: np.ndarray, along: np.ndarray, node: np.ndarray, targets: Snap
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each target, the nodes just before and just after it on its piece, and their places."""
+    t_piece = np.where(targets.piece >= 0, targets.piece, 0)
+    t_along = np.where(targets.piece >= 0, targets.along, 0.0)
+    piece_offset = np.concatenate([[0.0], np.cumsum(network.length + 1.0)])
+    s_key = piece_offset[piece] + along
+    t_key = piece_offset[t_piece] + t_along
+    before = np.searchsorted(s_key, t_key, side="right") - 1
+    before_ok = before >= 0
+    before_ok[before_ok] = piece[before[before_ok]] == t_piece[before_ok]
+    after = np.searchsorted(s_key, t_key, side="left")
+    after_ok = after < len(s_key)
+    after_ok[after_ok] = piece[after[after_ok]] == t_piece[after_ok]
+    before = np.clip(before, 0, None)
+    after = np.clip(after, 0, len(node) - 1)
+    return (
+        np.where(before_ok, node[before], network.start[t_piece]),
+        np.where(before_ok, along[before], 0.0),
+        np.where(after_ok, node[after], network.end[t_piece]),
+        np.where(after_ok, along[after], network.length[t_piece]),
+    )
+
+
+def nearest_along_network(
+    network: RoadNetwork,
+    sources: Snap,
+    targets: Snap,
+    *,
+    offsets: np.ndarray,
+    labels: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest source of every target along the road network.
+
+    Sources are inserted into the graph as nodes splitting their piece, so
+    that a target on the same piece as a source is measured along the piece.
+    The distance of a target is the smallest, over sources, of the source's
+    offset plus the network distance between the two snapped positions; the
+    target's own snap distance is *not* added.  A target gets the smaller of
+    the two ways out of its piece (or of its stretch between two sources).
+
+    Parameters
+    ----------
+    network : RoadNetwork
+        The roads.
+    sources : Snap
+        Snapped sources (pieces ``-1`` are ignored).
+    targets : Snap
+        Snapped targets (pieces ``-1`` get no source).
+    offsets : ndarray of float64
+        Starting distance of each source (typically its snap distance).
+    labels : ndarray of int64
+        Label of each source; among sources at exactly the same distance the
+        smallest label wins.
+
+    Returns
+    -------
+    distance : ndarray of float64
+        Network distance to the nearest source, ``inf`` when none is reachable.
+    label : ndarray of int64
+        Label of that source, ``-1`` when none is reachable.
+
+    Examples
+    --------
+    >>> from shapely import LineString, Point
+    >>> net = road_network([LineString([(0, 0), (100, 0)])])
+    >>> stations = net.snap(np.array([Point(10, 0), Point(90, 0)]))
+    >>> homes = net.snap(np.array([Point(40, 0), Point(60, 0)]))
+    >>> nearest_along_network(net, stations, homes, offsets=np.zeros(2), labels=np.array([0, 1]))
+    (array([30., 30.]), array([0, 1]))
+    """
+    n_targets = len(targets.piece)
+    keep = np.flatnonzero(sources.piece >= 0)
+    if len(keep) == 0 or len(network.pieces) == 0:
+        return np.full(n_targets, np.inf), np.full(n_targets, -1, dtype=np.int64)
+    n_nodes = len(network.nodes)
+    order = keep[np.lexsort((sources.along[keep], sources.piece[keep]))]
+    piece, along = sources.piece[order], sources.along[order]
+    node = n_nodes + np.arange(len(order), dtype=np.int64)
+    start_at: dict[Hashable, tuple[float, int]] = {
+        int(n): (float(offset), int(label))
+        for n, offset, label in zip(node, offsets[order], labels[order], strict=True)
+    }
+    reached = lexicographic_dijkstra(_split_graph(network, piece, along, node), start_at)
+    node_dist = np.full(n_nodes + len(order), np.inf)
+    node_label = np.full(n_nodes + len(order), np.iinfo(np.int64).max, dtype=np.int64)
+    if reached:
+        nodes = np.fromiter(reached.keys(), dtype=np.int64, count=len(reached))
+        values = np.array(list(reached.values()), dtype=np.float64).reshape(-1, 2)
+        node_dist[nodes] = values[:, 0]
+        node_label[nodes] = values[:, 1].astype(np.int64)
+
+    p_node, p_along, q_node, q_along = _bracket(network, piece, along, node, targets)
+    d1 = node_dist[p_node] + (targets.along - p_along)
+    d2 = node_dist[q_node] + (q_along - targets.along)
+    l1, l2 = node_label[p_node], node_label[q_node]
+    take_first = (d1 < d2) | ((d1 == d2) & (l1 <= l2))
+    distance = np.where(take_first, d1, d2)
+    label = np.where(take_first, l1, l2)
+    unreached = (targets.piece < 0) | ~np.isfinite(distance)
+    distance[unreached] = np.inf
+    label[unreached] = -1
+    return distance, label
