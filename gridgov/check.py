@@ -1,0 +1,630 @@
+"""Check a grid layer against the four principles: :func:`check`.
+
+:func:`check` validates every layer it is given (one metric CRS for all),
+assigns the households once with :func:`gridgov.assign`, runs each rule whose
+context is given and returns the violations as a :class:`~gridgov.findings.Findings`
+frame.  The rules, their codes and defaults are documented in
+``docs/rules.md`` and :mod:`gridgov.rules`.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridgov.crs import require_metric
+from gridgov.errors import LayerError
+from gridgov.findings import Findings, make_findings
+from gridgov.layers import validate_layer
+from gridgov.rules import RULES, RuleSet, adjustment, boundary, coverage, scale
+from gridgov.rules._base import Grids, nullable, present
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = ["check"]
+
+_NETWORK = "grids"
+
+
+def _reference(
+    frame: gpd.GeoDataFrame | None, *, kind: Any, name: str, allow_empty: bool = False
+) -> gpd.GeoDataFrame | None:
+    """Validate a reference layer; its polygons must be valid (they are not under review)."""
+    if frame is None:
+        return None
+    out = validate_layer(frame, kind=kind, name=name, allow_empty=allow_empty)
+    invalid = out.attrs["gridgov"]["invalid_ids"]
+    if invalid:
+        shown = ", ".join(repr(i) for i in invalid[:5])
+        more = f" and {len(invalid) - 5} more" if len(invalid) > 5 else ""
+        msg = (
+            f"layer {name!r} ({kind}): {len(invalid)} invalid polygon(s) (ids {shown}{more}); "
+            "reference layers must be valid: repair them first, e.g. "
+            "frame.assign(geometry=shapely.make_valid(frame.geometry.values))"
+        )
+        raise LayerError(msg)
+    return out
+
+
+def _assigned(households: gpd.GeoDataFrame, grids: Grids) -> tuple[np.ndarray, np.ndarray]:
+    """Assign households to the rows of `grids` with :func:`gridgov.assign`, exactly once.
+
+    Rows get internal ids ordered like the rows (sorted by grid id, then
+    geometry), so ``on_boundary="smallest_id"`` breaks ties by grid id and
+    duplicated ids still count separately; invalid grids are assigned on
+    their repaired shapes.
+
+    Returns
+    -------
+    row : ndarray of int
+        Row of each household's grid, -1 when unassigned.
+    unassigned : ndarray of bool
+        Households in no grid (``how == "unassigned"``).
+    """
+    from gridgov.assign import assign
+
+    width = max(1, len(str(len(grids))))
+    keys = np.array([f"{i:0{width}d}" for i in range(len(grids))], dtype=object)
+    frame = grids.frame[[]].copy()
+    frame["grid_id"] = keys
+    frame = frame.set_geometry(grids.shapes, crs=grids.frame.crs)
+    result = assign(households, {_NETWORK: frame})
+    owner = result[_NETWORK].to_numpy(dtype=object)
+    has = pd.notna(owner)
+    row = np.full(len(owner), -1, dtype=np.int64)
+    row[has] = owner[has].astype(np.int64)
+    unassigned = (result[f"{_NETWORK}_how"] == "unassigned").to_numpy(dtype=bool)
+    return row, unassigned
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The validated layers of one check, all in one metric CRS."""
+
+    grids: Grids
+    crs: Any
+    jurisdiction: gpd.GeoDataFrame | None
+    parents: gpd.GeoDataFrame | None
+    households: gpd.GeoDataFrame | None
+    buildings: gpd.GeoDataFrame | None
+    features: gpd.GeoDataFrame | None
+    stations: gpd.GeoDataFrame | None
+    roads: gpd.GeoDataFrame | None
+    previous: gpd.GeoDataFrame | None
+
+    @property
+    def footprints(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Ids and polygons of the buildings that have a footprint."""
+        if self.buildings is None:
+            return None
+        geoms = self.buildings.geometry.to_numpy()
+        polygons = np.isin(shapely.get_type_id(geoms), [3, 6])
+        return (
+            self.buildings["building_id"].to_numpy(dtype=object)[polygons],
+            np.asarray(geoms[polygons], dtype=object),
+        )
+
+    @property
+    def has_parent_column(self) -> bool:
+        """Whether the grids name their parent in ``parent_id``."""
+        frame = self.grids.frame
+        return "parent_id" in frame.columns and bool(frame["parent_id"].notna().any())
+
+
+def _renamed(frame: gpd.GeoDataFrame, id_column: str) -> gpd.GeoDataFrame:
+    if id_column == "grid_id":
+        return frame
+    return frame.drop(columns=["grid_id"], errors="ignore").rename(columns={id_column: "grid_id"})
+
+
+def _optional(frame: gpd.GeoDataFrame | None, **options: Any) -> gpd.GeoDataFrame | None:
+    return None if frame is None else validate_layer(frame, allow_empty=True, **options)
+
+
+def _validate(
+    layer: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame | None], id_column: str
+) -> _Inputs:
+    """Validate every layer at the boundary, then require one metric CRS for all."""
+    grid_frame = validate_layer(
+        layer, kind="grids", id_column=id_column, name="grids", allow_duplicate_ids=True
+    )
+    roads = _optional(layers["roads"], kind="roads")
+    if roads is not None and "kind" in roads.columns:  # walk roads, not rivers or walls
+        walkable = roads["kind"].isna() | (roads["kind"].astype(object) == "road")
+        roads = roads[walkable.to_numpy(dtype=bool)]
+    previous = layers["previous"]
+    frames: dict[str, Any] = {
+        "grids": grid_frame,
+        "jurisdiction": _reference(
+            layers["jurisdiction"], kind="jurisdiction", name="jurisdiction"
+        ),
+        "households": _optional(layers["households"], kind="households"),
+        "buildings": _reference(
+            layers["buildings"], kind="buildings", name="buildings", allow_empty=True
+        ),
+        "parents": _reference(layers["parents"], kind="jurisdiction", name="parents"),
+        "features": _optional(layers["features"], kind="roads", name="features"),
+        "stations": _optional(layers["stations"], kind="stations"),
+        "roads": roads,
+        "previous": None
+        if previous is None
+        else _renamed(
+            validate_layer(previous, kind="grids", id_column=id_column, name="previous"),
+            id_column,
+        ),
+    }
+    crs = require_metric(frames)
+    return _Inputs(
+        grids=Grids.from_frame(_renamed(grid_frame, id_column)),
+        crs=crs,
+        **{name: frame for name, frame in frames.items() if name != "grids"},
+    )
+
+
+class _Plan:
+    """Which rules run, and why the others do not."""
+
+    def __init__(self, rules: RuleSet, inputs: _Inputs) -> None:
+        self.rules = rules
+        self.skipped: dict[str, str] = {}
+        homes = inputs.households
+        no_homes = (homes is None, "no households given")
+        footprints = inputs.footprints
+        needs: dict[str, tuple[tuple[bool, str], ...]] = {
+            "scale.too_many_persons": (
+                (rules.max_persons is None, "no bound set (RuleSet.max_persons is None)"),
+                no_homes,
+                (
+                    homes is not None and "persons" not in homes.columns,
+                    "the households have no 'persons' column",
+                ),
+            ),
+            "scale.area_out_of_range": (
+                (
+                    rules.min_area is None and rules.max_area is None,
+                    "no bounds set (RuleSet.min_area and max_area are None)",
+                ),
+            ),
+            "scale.unbalanced_parent": (
+                no_homes,
+                (
+                    inputs.parents is None and not inputs.has_parent_column,
+                    "no parents given and the layer has no 'parent_id' column",
+                ),
+            ),
+            "boundary.crosses_parent": ((inputs.parents is None, "no parents given"),),
+            "boundary.splits_building": (
+                (inputs.buildings is None, "no buildings given"),
+                (
+                    footprints is not None and not len(footprints[1]),
+                    "the buildings are points, not footprints",
+                ),
+            ),
+            "boundary.off_features": (
+                (
+                    inputs.features is None,
+                    "no features given (road, river or wall lines; e.g. features=roads)",
+                ),
+            ),
+            "coverage.outside_jurisdiction": (
+                (inputs.jurisdiction is None, "no jurisdiction given"),
+            ),
+            "coverage.service_gap": (
+                no_homes,
+                (inputs.stations is None, "no stations given"),
+                (inputs.roads is None, "no roads given (the network distance walks along them)"),
+            ),
+            "adjustment.load_drift": (
+                (inputs.previous is None, "no previous edition given"),
+                no_homes,
+            ),
+            "adjustment.review_due": (
+                (
+                    "valid_from" not in inputs.grids.frame.columns,
+                    "the layer has no 'valid_from' column",
+                ),
+            ),
+        }
+        self.run: dict[str, bool] = {}
+        for rule, info in RULES.items():
+            missing = needs.get(rule, (no_homes,) if "households" in info.context else ())
+            self.run[rule] = self._wants(rule, missing)
+
+    def _wants(self, rule: str, missing: tuple[tuple[bool, str], ...]) -> bool:
+        if not self.rules.enabled(rule):
+            self.skipped[rule] = "disabled in the RuleSet"
+            return False
+        for absent, reason in missing:
+            if absent:
+                self.skipped[rule] = reason
+                return False
+        return True
+
+    def any(self, *rules: str) -> bool:
+        """Whether any of `rules` runs."""
+        return any(self.run[r] for r in rules)
+
+
+class _Checker:
+    """The steps of one check; each returns finding records."""
+
+    def __init__(self, inputs: _Inputs, plan: _Plan) -> None:
+        self.inputs = inputs
+        self.grids = inputs.grids
+        self.plan = plan
+        self.run = plan.run
+        self.rules = plan.rules
+        self.outer = (
+            None
+            if inputs.jurisdiction is None
+            else shapely.union_all(inputs.jurisdiction.geometry.to_numpy())
+        )
+        self.row = np.zeros(0, dtype=np.int64)
+        self.unassigned = np.zeros(0, dtype=bool)
+        self.loads: np.ndarray = np.zeros(len(self.grids), dtype=np.int64)
+        self.persons: np.ndarray = np.zeros(len(self.grids))
+        self.analysed: coverage.Coverage | None = None
+
+    def run_all(self, *, progress: bool) -> list[pd.DataFrame]:
+        """Run every step and return the finding records.
+
+        Steps that do not need the assignment -- the boundary and area-coverage
+        rules, and the network distances of the service rule -- run on worker
+        threads while the households are assigned: shapely and numpy release
+        the GIL, so several cores work.  Results do not depend on the timing.
+        """
+        from tqdm import tqdm
+
+        household_rules = [r for r in RULES if "households" in RULES[r].context]
+        assigning = self.inputs.households is not None and self.plan.any(*household_rules)
+        serving = self.run["coverage.service_gap"]
+        total = 5 + int(assigning) + int(serving)
+        parts: list[pd.DataFrame] = []
+        with (
+            tqdm(total=total, desc="check", unit="step", disable=not progress) as bar,
+            ThreadPoolExecutor(max_workers=2) as pool,
+        ):
+            geometric = pool.submit(self.geometric)
+            distances = pool.submit(self.service_distances) if serving else None
+            if assigning:
+                bar.set_postfix_str("assign households")
+                self.assign()
+                bar.update()
+            bar.set_postfix_str("boundary and coverage")
+            parts.extend(geometric.result())
+            bar.update(2)
+            if distances is not None:
+                bar.set_postfix_str("service network")
+                served = distances.result()
+                parts.extend(self.service(served))
+                bar.update()
+            for name, step in (
+                ("scale", self.scale),
+                ("households", self.households),
+                ("adjustment", self.adjustment),
+            ):
+                bar.set_postfix_str(name)
+                parts.extend(step())
+                bar.update()
+        return parts
+
+    def geometric(self) -> list[pd.DataFrame]:
+        """Rules on the geometry alone: boundary, features, gaps, overlaps, spill-over."""
+        out = self.boundary()
+        if self.run["boundary.off_features"]:
+            out.extend(self.features())
+        out.extend(self.coverage())
+        return out
+
+    def assign(self) -> None:
+        homes = self.inputs.households
+        assert homes is not None
+        self.row, self.unassigned = _assigned(homes, self.grids)
+        assigned = self.row >= 0
+        self.loads = np.bincount(self.row[assigned], minlength=len(self.grids))
+        if "persons" in homes.columns:
+            weights = np.nan_to_num(homes["persons"].to_numpy(dtype=float))
+            self.persons = np.bincount(
+                self.row[assigned], weights=weights[assigned], minlength=len(self.grids)
+            )
+
+    def parent_of(self) -> np.ndarray:
+        """Parent unit id of every grid row (None when unknown)."""
+        units = self.inputs.parents
+        if units is None:
+            column = self.grids.column("parent_id")
+            assert column is not None
+            return column
+        ids = units["unit_id"].to_numpy(dtype=object)
+        position, _ = boundary.parent_units(self.grids, ids, units.geometry.to_numpy())
+        return nullable(position >= 0, ids[np.maximum(position, 0)])
+
+    def scale(self) -> list[pd.DataFrame]:
+        grids, rules, run = self.grids, self.rules, self.run
+        out = []
+        if run["scale.too_many_households"]:
+            out.append(scale.too_many_households(grids, self.loads, rules=rules))
+        if run["scale.too_few_households"]:
+            out.append(scale.too_few_households(grids, self.loads, rules=rules))
+        if run["scale.too_many_persons"]:
+            out.append(scale.too_many_persons(grids, self.persons, rules=rules))
+        if run["scale.area_out_of_range"]:
+            out.append(scale.area_out_of_range(grids, rules=rules))
+        if run["scale.unbalanced_parent"]:
+            out.append(scale.unbalanced_parent(grids, self.loads, self.parent_of(), rules=rules))
+        return out
+
+    def boundary(self) -> list[pd.DataFrame]:
+        grids, rules, run = self.grids, self.rules, self.run
+        out = []
+        if run["boundary.invalid_geometry"]:
+            out.append(boundary.invalid_geometry(grids))
+        if run["boundary.multipart"]:
+            out.append(boundary.multipart(grids))
+        if run["boundary.duplicate_id"]:
+            out.append(boundary.duplicate_id(grids))
+        if run["boundary.bad_code"]:
+            out.append(boundary.bad_code(grids, rules=rules))
+        if run["boundary.crosses_parent"]:
+            units = self.inputs.parents
+            assert units is not None
+            ids = units["unit_id"].to_numpy(dtype=object)
+            geoms = np.asarray(units.geometry.to_numpy(), dtype=object)
+            out.append(boundary.crosses_parent(grids, ids, geoms, rules=rules))
+        if run["boundary.splits_building"]:
+            footprints = self.inputs.footprints
+            assert footprints is not None
+            out.append(boundary.splits_building(grids, *footprints, rules=rules))
+        if run["boundary.sliver"]:
+            out.append(boundary.sliver(grids, rules=rules))
+        return out
+
+    def features(self) -> list[pd.DataFrame]:
+        lines = self.inputs.features
+        assert lines is not None
+        edge = None if self.outer is None else shapely.boundary(self.outer)
+        geoms = np.asarray(lines.geometry.to_numpy(), dtype=object)
+        return [boundary.off_features(self.grids, geoms, rules=self.rules, outer_edge=edge)]
+
+    def coverage(self) -> list[pd.DataFrame]:
+        grids, rules, run = self.grids, self.rules, self.run
+        out = []
+        if self.plan.any("coverage.gap", "coverage.overlap", "coverage.multiply_covered_household"):
+            self.analysed = coverage.analyse(grids)
+        if run["coverage.gap"]:
+            assert self.analysed is not None
+            out.append(coverage.gap(grids, self.analysed, self.outer, rules=rules))
+        if run["coverage.overlap"]:
+            assert self.analysed is not None
+            out.append(coverage.overlap(grids, self.analysed, rules=rules))
+        if run["coverage.outside_jurisdiction"]:
+            out.append(coverage.outside_jurisdiction(grids, self.outer, rules=rules))
+        return out
+
+    def households(self) -> list[pd.DataFrame]:
+        homes = self.inputs.households
+        if homes is None:
+            return []
+        out = []
+        ids = homes["household_id"].to_numpy(dtype=object)
+        points = np.asarray(homes.geometry.to_numpy(), dtype=object)
+        if self.run["coverage.uncovered_household"]:
+            out.append(coverage.uncovered_household(self.grids, ids, points, self.unassigned))
+        if self.run["coverage.multiply_covered_household"]:
+            assert self.analysed is not None
+            out.append(coverage.multiply_covered_household(self.grids, self.analysed, ids, points))
+        return out
+
+    def service_distances(self) -> pd.DataFrame:
+        """Network distance of every household to its nearest station (``gg.assign_by_network``)."""
+        from gridgov.assign import assign_by_network
+
+        homes = self.inputs.households
+        assert homes is not None
+        # every household and station is snapped to its nearest road, however far: the snap
+        # distances count in the distance, so a household far from every road is a service
+        # gap with its distance rather than "off road"
+        served = assign_by_network(
+            homes,
+            self.inputs.stations,
+            self.inputs.roads,
+            max_distance=self.rules.service_distance,
+            snap_tolerance=math.inf,
+        )
+        return served.reindex(pd.Index(homes["household_id"].to_numpy(dtype=object)))
+
+    def service(self, served: pd.DataFrame) -> list[pd.DataFrame]:
+        homes = self.inputs.households
+        assert homes is not None
+        owner = nullable(self.row >= 0, self.grids.ids[np.maximum(self.row, 0)])
+        reason = served["reason"].astype(object).to_numpy(dtype=object)
+        return [
+            coverage.service_gap(
+                homes["household_id"].to_numpy(dtype=object),
+                np.asarray(homes.geometry.to_numpy(), dtype=object),
+                served["distance"].to_numpy(dtype=float),
+                nullable(present(reason), reason),
+                owner,
+                rules=self.rules,
+            )
+        ]
+
+    def adjustment(self) -> list[pd.DataFrame]:
+        out = []
+        if self.run["adjustment.load_drift"]:
+            homes, previous = self.inputs.households, self.inputs.previous
+            assert homes is not None
+            assert previous is not None
+            if "households" in previous.columns:  # the loads recorded with that edition
+                old_ids = previous["grid_id"].to_numpy(dtype=object)
+                recorded = pd.to_numeric(previous["households"], errors="coerce")
+                old_loads = recorded.to_numpy(dtype=float, na_value=np.nan)
+            else:
+                old = Grids.from_frame(previous)
+                old_row, _ = _assigned(homes, old)
+                old_ids = old.ids
+                old_loads = np.bincount(old_row[old_row >= 0], minlength=len(old)).astype(float)
+            out.append(
+                adjustment.load_drift(self.grids, self.loads, old_ids, old_loads, rules=self.rules)
+            )
+        if self.run["adjustment.review_due"]:
+            out.append(adjustment.review_due(self.grids, rules=self.rules))
+        return out
+
+
+def check(
+    layer: gpd.GeoDataFrame,
+    *,
+    jurisdiction: gpd.GeoDataFrame | None = None,
+    households: gpd.GeoDataFrame | None = None,
+    buildings: gpd.GeoDataFrame | None = None,
+    parents: gpd.GeoDataFrame | None = None,
+    features: gpd.GeoDataFrame | None = None,
+    stations: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    previous: gpd.GeoDataFrame | None = None,
+    rules: RuleSet | None = None,
+    id_column: str = "grid_id",
+    progress: bool = False,
+) -> Findings:
+    """Check a grid layer against the four principles and return the findings.
+
+    Every rule whose context is given runs (see ``docs/rules.md`` for each
+    rule's definition and defaults); the others are listed in
+    ``Findings.skipped`` with the reason.  Households are assigned once with
+    :func:`gridgov.assign` (``on_boundary="smallest_id"``,
+    ``outside="unassigned"``), so each is counted in exactly one grid and the
+    scale, coverage and adjustment rules share the same loads.  Invalid grid
+    polygons are reported (``boundary.invalid_geometry``) and measured by the
+    other rules on their repair by ``shapely.make_valid``, which those
+    findings' messages say.  The result does not depend on the row order of
+    any input, and no input is modified.
+
+    Parameters
+    ----------
+    layer : GeoDataFrame
+        The grid layer of one network (``grid_id``; optional ``kind``,
+        ``parent_id``, ``network``, ``valid_from``).  Duplicated ids are a
+        finding, not an error.
+    jurisdiction : GeoDataFrame, optional
+        The area the grids must cover (``unit_id``; several units are
+        united).  Without it, ``coverage.gap`` finds only gaps enclosed by
+        grids and ``coverage.outside_jurisdiction`` does not run.
+    households : GeoDataFrame, optional
+        Household points (``household_id``; optional ``persons``).
+    buildings : GeoDataFrame, optional
+        Building footprints (``building_id``), for ``boundary.splits_building``.
+    parents : GeoDataFrame, optional
+        Parent units, e.g. communities (``unit_id``), for
+        ``boundary.crosses_parent`` and ``scale.unbalanced_parent``.
+    features : GeoDataFrame, optional
+        Road, river and wall lines grid boundaries should follow
+        (``boundary.off_features``).
+    stations, roads : GeoDataFrame, optional
+        Service stations (``station_id``) and the road lines walked to them,
+        for ``coverage.service_gap``.
+    previous : GeoDataFrame, optional
+        The previous edition of the layer, for ``adjustment.load_drift``; its
+        loads are its ``households`` column when present, else the same
+        households assigned to it.
+    rules : RuleSet, optional
+        Thresholds, disabled rules and severities; default ``RuleSet()`` (urban).
+    id_column : str, default "grid_id"
+        Id column of `layer` (findings always call it ``grid_id``).
+    progress : bool, default False
+        Show a progress bar over the steps.
+
+    Returns
+    -------
+    Findings
+        One row per violation, sorted by principle, rule and grid id.
+
+    Raises
+    ------
+    CRSError
+        When the layers are not all in one projected CRS in metres.
+    LayerError
+        When a layer does not fit the data model (missing ids, wrong
+        geometry types, empty layer...), or a reference layer
+        (jurisdiction, parents, buildings) has invalid polygons.
+
+    See Also
+    --------
+    gridgov.rules.RuleSet : the thresholds.
+    gridgov.assign : the household assignment behind the loads.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import numpy as np
+    >>> from shapely import box, points
+    >>> grids = gpd.GeoDataFrame(
+    ...     {"grid_id": ["320102001001001", "320102001001002"]},
+    ...     geometry=[box(0, 0, 100, 100), box(100, 0, 190, 100)], crs="EPSG:4549")
+    >>> street = gpd.GeoDataFrame({"unit_id": ["320102001"]},
+    ...                           geometry=[box(0, 0, 200, 100)], crs="EPSG:4549")
+    >>> xy = np.random.default_rng(0).uniform(1, 89, (920, 2))
+    >>> xy[400:, 0] += 100  # 400 households in the first grid, 520 in the second
+    >>> homes = gpd.GeoDataFrame({"household_id": range(920)}, geometry=points(xy),
+    ...                          crs="EPSG:4549")
+    >>> findings = check(grids, jurisdiction=street, households=homes)
+    >>> findings[["rule", "grid_id", "value", "limit"]]
+                            rule          grid_id   value  limit
+    0  scale.too_many_households  320102001001002   520.0  500.0
+    1               coverage.gap             None  1000.0    1.0
+    >>> findings.ok, findings.loc[1, "message"]
+    (False, 'gap of 1,000 m² covered by no grid next to grid 320102001001002')
+    """
+    rules = RuleSet() if rules is None else rules
+    if not isinstance(rules, RuleSet):
+        msg = f"rules must be a gg.RuleSet, got {type(rules).__name__}"
+        raise TypeError(msg)
+    inputs = _validate(
+        layer,
+        {
+            "jurisdiction": jurisdiction,
+            "households": households,
+            "buildings": buildings,
+            "parents": parents,
+            "features": features,
+            "stations": stations,
+            "roads": roads,
+            "previous": previous,
+        },
+        id_column,
+    )
+    plan = _Plan(rules, inputs)
+    checker = _Checker(inputs, plan)
+    parts = checker.run_all(progress=progress)
+    return _finish(parts, inputs.grids, rules=rules, crs=inputs.crs, skipped=plan.skipped)
+
+
+def _finish(
+    parts: list[pd.DataFrame], grids: Grids, *, rules: RuleSet, crs: Any, skipped: dict[str, str]
+) -> Findings:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return make_findings([], crs=crs, skipped=skipped)
+    frame = pd.concat(parts, ignore_index=True)
+    frame["principle"] = frame["rule"].map({c: info.principle for c, info in RULES.items()})
+    frame["severity"] = frame["rule"].map({c: rules.severity_of(c) for c in RULES})
+    networks = grids.column("network")
+    if networks is not None:
+        by_id = pd.Series(networks, index=pd.Index(grids.ids.astype(str)))
+        by_id = by_id[~by_id.index.duplicated(keep="first")]
+        names = sorted({str(n) for n in networks if n is not None})
+        default = names[0] if len(names) == 1 else None
+        gid = frame["grid_id"].to_numpy(dtype=object)
+        has = pd.notna(gid)
+        network = np.full(len(frame), default, dtype=object)
+        network[has] = by_id.reindex(gid[has].astype(str)).to_numpy(dtype=object)
+        network[pd.isna(network)] = default
+        frame["network"] = network
+    return make_findings(frame, crs=crs, skipped=skipped)

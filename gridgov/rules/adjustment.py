@@ -1,0 +1,123 @@
+"""Dynamic adjustment (动态调整): load drift since the previous edition, reviews due.
+
+Each function returns finding records (see :mod:`gridgov.rules.boundary`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from gridgov.rules._base import Grids, empty, fmt_count, records
+from gridgov.rules.scale import bounds_of
+
+if TYPE_CHECKING:
+    from gridgov.rules.ruleset import RuleSet
+
+__all__ = ["load_drift", "review_due"]
+
+
+def load_drift(
+    grids: Grids,
+    loads: np.ndarray,
+    previous_ids: np.ndarray,
+    previous_loads: np.ndarray,
+    *,
+    rules: RuleSet,
+) -> pd.DataFrame:
+    """``adjustment.load_drift``: grids within bounds in the previous edition, out of bounds now.
+
+    Grids are matched by ``grid_id``; the bounds are those of the grid's
+    current kind.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    loads : ndarray of int
+        Current households of each row.
+    previous_ids, previous_loads : ndarray
+        Grid ids of the previous edition and their loads.
+    rules : RuleSet
+        ``households`` bounds.
+
+    Returns
+    -------
+    DataFrame
+        Finding records: value the current load, limit the bound broken
+        now; the message gives both loads; column ``previous_value``.
+    """
+    low, high = bounds_of(grids, rules)
+    before = pd.Series(
+        np.asarray(previous_loads, dtype=float), index=pd.Index(np.asarray(previous_ids, dtype=str))
+    )
+    before = before[~before.index.duplicated(keep="first")]
+    prev = before.reindex(grids.ids.astype(str)).to_numpy(dtype=float)
+    lo = np.where(np.isnan(low), -np.inf, low)
+    hi = np.where(np.isnan(high), np.inf, high)
+    was_in = ~np.isnan(prev) & (prev >= lo) & (prev <= hi)
+    now = np.asarray(loads, dtype=float)
+    over, under = now > hi, now < lo
+    rows = np.flatnonzero(was_in & (over | under))
+    if not len(rows):
+        return empty()
+    limit = np.where(over[rows], hi[rows], lo[rows])
+    messages = [
+        f"grid {grids.ids[r]} went from {fmt_count(prev[r])} households (within bounds) to "
+        f"{fmt_count(now[r])}, " + ("above " if over[r] else "below ") + fmt_count(b)
+        for r, b in zip(rows, limit, strict=True)
+    ]
+    return records(
+        "adjustment.load_drift",
+        grid_id=grids.ids[rows],
+        value=now[rows],
+        limit=limit,
+        message=np.array(messages, dtype=object),
+        geometry=grids.geometry[rows],
+        previous_value=prev[rows],
+    )
+
+
+def review_due(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
+    """``adjustment.review_due``: grids whose ``valid_from`` is older than ``review_age_days``.
+
+    Grids without a ``valid_from`` date are not judged.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer (column ``valid_from``, parsed to datetimes).
+    rules : RuleSet
+        ``review_age_days`` and ``as_of`` (today when None).
+
+    Returns
+    -------
+    DataFrame
+        Finding records: value the age in days (limit ``review_age_days``).
+    """
+    if "valid_from" not in grids.frame.columns:
+        return empty()
+    since = pd.to_datetime(grids.frame["valid_from"])
+    if getattr(since.dt, "tz", None) is not None:
+        since = since.dt.tz_localize(None)
+    as_of = pd.Timestamp(rules.today())
+    age = (as_of - since.dt.normalize()).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    rows = np.flatnonzero(~np.isnan(age) & (age > rules.review_age_days))
+    if not len(rows):
+        return empty()
+    dates = since.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    messages = [
+        f"grid {grids.ids[r]} has been in force since {dates[r]}, {age[r]:.0f} days before "
+        f"{as_of.date().isoformat()}: due for review (every {rules.review_age_days} days)"
+        for r in rows
+    ]
+    return records(
+        "adjustment.review_due",
+        grid_id=grids.ids[rows],
+        value=age[rows],
+        limit=float(rules.review_age_days),
+        message=np.array(messages, dtype=object),
+        geometry=grids.geometry[rows],
+    )

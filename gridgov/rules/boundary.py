@@ -1,0 +1,711 @@
+"""Clear boundaries (边界清晰): validity, one part, unique well-formed codes, parents, buildings.
+
+Each function takes the prepared grid layer (:class:`~gridgov.rules._base.Grids`)
+and the context it needs, and returns finding records (a DataFrame without
+``principle`` and ``severity``, which :func:`gridgov.check` adds).  Geometric
+rules measure invalid grids on their repair by ``shapely.make_valid`` and say
+so in the message.  Rule semantics: ``docs/rules.md``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridgov.rules._base import (
+    EPS,
+    Grids,
+    above,
+    below,
+    empty,
+    fmt_area,
+    fmt_length,
+    location,
+    polygonal,
+    present,
+    records,
+)
+
+if TYPE_CHECKING:
+    from gridgov.rules.ruleset import RuleSet
+
+__all__ = [
+    "bad_code",
+    "crosses_parent",
+    "duplicate_id",
+    "invalid_geometry",
+    "multipart",
+    "off_features",
+    "parent_units",
+    "sliver",
+    "splits_building",
+]
+
+
+def invalid_geometry(grids: Grids) -> pd.DataFrame:
+    """``boundary.invalid_geometry``: polygons that are not valid, with GEOS's reason and location.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+
+    Returns
+    -------
+    DataFrame
+        Finding records; the geometry is the point GEOS reports (the grid
+        when the reason names no point).
+    """
+    rows = np.flatnonzero(grids.repaired)
+    if not len(rows):
+        return empty()
+    reasons = shapely.is_valid_reason(grids.geometry[rows])
+    points = [location(str(r)) for r in reasons]
+    geometry = np.array(
+        [p if p is not None else g for p, g in zip(points, grids.geometry[rows], strict=True)],
+        dtype=object,
+    )
+    messages = [
+        f"grid {gid} is not a valid polygon: {reason}; the geometric rules measure its "
+        "repair by shapely.make_valid"
+        for gid, reason in zip(grids.ids[rows], reasons, strict=True)
+    ]
+    return records(
+        "boundary.invalid_geometry",
+        grid_id=grids.ids[rows],
+        message=np.array(messages, dtype=object),
+        geometry=geometry,
+    )
+
+
+def multipart(grids: Grids) -> pd.DataFrame:
+    """``boundary.multipart``: grids made of several disconnected polygons.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+
+    Returns
+    -------
+    DataFrame
+        Finding records: value the number of parts (limit 1); the geometry is
+        every part but the largest; the message lists each part's area.
+    """
+    counts = shapely.get_num_geometries(grids.shapes)
+    rows = np.flatnonzero(counts > 1)
+    if not len(rows):
+        return empty()
+    out = []
+    notes = grids.note(rows)
+    for row, note in zip(rows, notes, strict=True):  # loop over the findings only
+        parts = shapely.get_parts(grids.shapes[row])
+        areas = shapely.area(parts)
+        order = np.lexsort((shapely.to_wkb(parts, hex=True).astype(str), -areas))
+        parts, areas = parts[order], areas[order]
+        listing = ", ".join(fmt_area(a) for a in areas)
+        out.append(
+            {
+                "grid_id": grids.ids[row],
+                "value": float(len(parts)),
+                "message": f"grid {grids.ids[row]} has {len(parts)} disconnected parts "
+                f"({listing}); the smaller parts are shown{note}",
+                "geometry": shapely.multipolygons(parts[1:]),
+            }
+        )
+    frame = pd.DataFrame(out)
+    return records(
+        "boundary.multipart",
+        grid_id=frame["grid_id"].to_numpy(),
+        value=frame["value"].to_numpy(),
+        limit=1.0,
+        message=frame["message"].to_numpy(),
+        geometry=frame["geometry"].to_numpy(),
+    )
+
+
+def duplicate_id(grids: Grids) -> pd.DataFrame:
+    """``boundary.duplicate_id``: one finding per grid id used by several rows.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+
+    Returns
+    -------
+    DataFrame
+        Finding records: value the number of rows (limit 1), geometry their union.
+    """
+    ids = pd.Series(grids.ids, dtype=object)
+    counts = ids.value_counts(sort=False)
+    dup = sorted(str(i) for i in counts.index[counts.to_numpy() > 1])
+    if not dup:
+        return empty()
+    geoms, values, messages = [], [], []
+    for gid in dup:
+        rows = np.flatnonzero(grids.ids == gid)
+        geoms.append(shapely.union_all(grids.shapes[rows]))
+        values.append(float(len(rows)))
+        messages.append(f"grid id {gid} is used by {len(rows)} rows; give each grid its own id")
+    return records(
+        "boundary.duplicate_id",
+        grid_id=np.array(dup, dtype=object),
+        value=np.array(values),
+        limit=1.0,
+        message=np.array(messages, dtype=object),
+        geometry=np.array(geoms, dtype=object),
+    )
+
+
+def bad_code(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
+    """``boundary.bad_code``: ids not matching the code pattern or not starting with the parent.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer (``parent_id`` is used when present).
+    rules : RuleSet
+        ``code_pattern`` and ``code_starts_with_parent``.
+
+    Returns
+    -------
+    DataFrame
+        Finding records (no value or limit); geometry the grid.
+    """
+    ids = pd.Series(grids.ids, dtype=object).astype(str)
+    matches = ids.str.contains(rules.code_pattern, regex=True).to_numpy(dtype=bool)
+    parents = grids.column("parent_id")
+    prefix_ok = np.ones(len(grids), dtype=bool)
+    if rules.code_starts_with_parent and parents is not None:
+        has = present(parents)
+        starts = np.asarray(
+            np.char.startswith(ids.to_numpy(dtype=str), np.where(has, parents, "").astype(str)),
+            dtype=bool,
+        )
+        prefix_ok = ~has | starts
+    rows = np.flatnonzero(~matches | ~prefix_ok)
+    if not len(rows):
+        return empty()
+    messages = []
+    for row in rows:
+        problems = []
+        if not matches[row]:
+            problems.append(f"does not match the code pattern {rules.code_pattern}")
+        if not prefix_ok[row]:
+            problems.append(f"does not start with its parent code {parents[row]}")  # type: ignore[index]
+        messages.append(f"grid id {grids.ids[row]} " + " and ".join(problems))
+    return records(
+        "boundary.bad_code",
+        grid_id=grids.ids[rows],
+        message=np.array(messages, dtype=object),
+        geometry=grids.geometry[rows],
+    )
+
+
+def parent_units(
+    grids: Grids, parent_ids: np.ndarray, parent_geoms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the parent of every grid: its ``parent_id`` unit, else the unit of largest overlap.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    parent_ids, parent_geoms : ndarray
+        Unit ids and geometries of the parent units.
+
+    Returns
+    -------
+    position : ndarray of int
+        Position of each grid's parent unit in `parent_ids` (-1: none).
+    declared : ndarray of bool
+        Whether the parent came from the grid's own ``parent_id``.
+    """
+    n = len(grids)
+    position = np.full(n, -1, dtype=np.int64)
+    declared = np.zeros(n, dtype=bool)
+    column = grids.column("parent_id")
+    if column is not None and len(parent_ids):
+        lookup = pd.Index(np.asarray(parent_ids, dtype=str))
+        has = present(column)
+        found = np.full(n, -1, dtype=np.int64)
+        found[has] = lookup.get_indexer(column[has].astype(str))
+        declared = found >= 0
+        position[declared] = found[declared]
+    missing = np.flatnonzero(~declared)
+    if len(missing) and len(parent_geoms):
+        geoms = grids.shapes[missing]
+        gi, ui = shapely.STRtree(parent_geoms).query(geoms, predicate="intersects")
+        if len(gi):
+            area = shapely.area(shapely.intersection(geoms[gi], parent_geoms[ui]))
+            order = np.lexsort((np.asarray(parent_ids, dtype=str)[ui], -area, gi))
+            gi, ui, area = gi[order], ui[order], area[order]
+            head = np.r_[True, gi[1:] != gi[:-1]] & (area > 0)
+            position[missing[gi[head]]] = ui[head]
+    return position, declared
+
+
+def crosses_parent(
+    grids: Grids, parent_ids: np.ndarray, parent_geoms: np.ndarray, *, rules: RuleSet
+) -> pd.DataFrame:
+    """``boundary.crosses_parent``: grid area outside its parent unit.
+
+    The parent is the unit named by the grid's ``parent_id``; for grids
+    without one (or naming no unit of `parent_ids`) the unit of largest
+    overlap.  A grid overlapping no unit lies wholly outside.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    parent_ids, parent_geoms : ndarray
+        Unit ids and valid geometries of the parent units.
+    rules : RuleSet
+        ``min_parent_outside_area``.
+
+    Returns
+    -------
+    DataFrame
+        Finding records: value the area outside (m²); geometry that area;
+        column ``parent_id`` the parent used, ``other_id`` the other units
+        that area lies in (more than ``min_parent_outside_area`` in each,
+        comma-separated).
+    """
+    position, declared = parent_units(grids, parent_ids, parent_geoms)
+    has = position >= 0
+    outside = grids.shapes.copy()
+    if has.any():
+        rows = np.flatnonzero(has)
+        parent = np.asarray(parent_geoms, dtype=object)[position[rows]]
+        shapely.prepare(parent_geoms)
+        inside = shapely.covers(parent, grids.shapes[rows])
+        outside[rows[inside]] = shapely.Polygon()
+        cut = rows[~inside]
+        if len(cut):
+            outside[cut] = polygonal(shapely.difference(grids.shapes[cut], parent[~inside]))
+    area = shapely.area(outside)
+    rows = np.flatnonzero(above(area, rules.min_parent_outside_area))
+    if not len(rows):
+        return empty()
+    ids = np.asarray(parent_ids, dtype=object)
+    parent_of = np.where(position[rows] >= 0, ids[np.maximum(position[rows], 0)], None)
+    notes = grids.note(rows)
+    into = np.full(len(rows), None, dtype=object)
+    if len(parent_geoms):
+        oi, ui = shapely.STRtree(parent_geoms).query(outside[rows], predicate="intersects")
+        if len(oi):
+            shared = shapely.area(shapely.intersection(outside[rows][oi], parent_geoms[ui]))
+            big = above(shared, rules.min_parent_outside_area)
+            table = pd.DataFrame({"o": oi[big], "unit": ids[ui[big]].astype(str)})
+            for o, units in table.groupby("o", sort=True)["unit"]:
+                into[int(str(o))] = ", ".join(sorted(set(units)))
+    messages = []
+    for k, row in enumerate(rows):
+        if parent_of[k] is None:
+            messages.append(
+                f"grid {grids.ids[row]} lies in no parent unit ({fmt_area(area[row])}){notes[k]}"
+            )
+            continue
+        how = "its parent" if declared[row] else "the parent unit it overlaps most,"
+        share = area[row] / max(shapely.area(grids.shapes[row]), EPS)
+        where = f" into {into[k]}" if into[k] is not None else ""
+        messages.append(
+            f"grid {grids.ids[row]} extends {fmt_area(area[row])} ({share:.0%}) outside {how} "
+            f"{parent_of[k]}{where}{notes[k]}"
+        )
+    return records(
+        "boundary.crosses_parent",
+        grid_id=grids.ids[rows],
+        value=area[rows],
+        limit=rules.min_parent_outside_area,
+        message=np.array(messages, dtype=object),
+        geometry=outside[rows],
+        parent_id=parent_of,
+        other_id=into,
+    )
+
+
+def splits_building(
+    grids: Grids, building_ids: np.ndarray, footprints: np.ndarray, *, rules: RuleSet
+) -> pd.DataFrame:
+    """``boundary.splits_building``: building footprints shared by two or more grids.
+
+    A *side* of a building is a grid holding more than ``min_split_area`` and
+    more than ``min_split_share`` of its footprint; a building with two or
+    more sides is split (whether by a shared boundary or by an overlap of
+    grids).  One finding per split building.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    building_ids, footprints : ndarray
+        Ids and valid polygon footprints of the buildings (points are not given).
+    rules : RuleSet
+        ``min_split_area`` and ``min_split_share``.
+
+    Returns
+    -------
+    DataFrame
+        Finding records: ``grid_id`` the side holding the smallest share
+        (ties: the smallest id), ``other_id`` the other sides
+        (comma-separated), value the largest share (limit 1.0), column
+        ``building_id``; geometry the footprint.
+    """
+    if not len(footprints):
+        return empty()
+    bi, gi = shapely.STRtree(grids.shapes).query(footprints, predicate="intersects")
+    if not len(bi):
+        return empty()
+    total = shapely.area(footprints)
+    covered = shapely.covers(grids.shapes[gi], footprints[bi])
+    inside = total[bi].copy()
+    partial = np.flatnonzero(~covered)
+    inside[partial] = shapely.area(
+        shapely.intersection(footprints[bi[partial]], grids.shapes[gi[partial]])
+    )
+    share = inside / np.maximum(total[bi], EPS)
+    side = above(inside, rules.min_split_area) & above(share, rules.min_split_share)
+    sides = pd.DataFrame(
+        {"b": bi[side], "grid": grids.ids[gi[side]].astype(str), "share": share[side]}
+    )
+    sides = sides.drop_duplicates(["b", "grid"])
+    count = sides.groupby("b")["grid"].transform("size")
+    sides = sides[count.to_numpy() >= 2]
+    if not len(sides):
+        return empty()
+    sides = sides.sort_values(["b", "share", "grid"], kind="stable")
+    b_sorted = sides["b"].to_numpy(dtype=np.int64)
+    cuts = np.flatnonzero(b_sorted[1:] != b_sorted[:-1]) + 1
+    rows = b_sorted[np.r_[0, cuts]]
+    grid_lists = [g.tolist() for g in np.split(sides["grid"].to_numpy(dtype=object), cuts)]
+    share_lists = [v.tolist() for v in np.split(sides["share"].to_numpy(dtype=float), cuts)]
+    bids = np.asarray(building_ids, dtype=object)[rows].astype(str)
+    messages = [  # a loop over the findings only
+        f"building {bid} is split between grids: "
+        + ", ".join(f"{s:.0%} in {g}" for g, s in zip(gs[::-1], ss[::-1], strict=True))
+        for bid, gs, ss in zip(bids, grid_lists, share_lists, strict=True)
+    ]
+    return records(
+        "boundary.splits_building",
+        grid_id=np.array([gs[0] for gs in grid_lists], dtype=object),
+        value=np.array([max(ss) for ss in share_lists], dtype=float),
+        limit=1.0,
+        message=np.array(messages, dtype=object),
+        geometry=np.asarray(footprints, dtype=object)[rows],
+        other_id=np.array([", ".join(sorted(gs[1:])) for gs in grid_lists], dtype=object),
+        building_id=bids.astype(object),
+    )
+
+
+def _line_parts(lines: np.ndarray) -> np.ndarray:
+    parts: np.ndarray = shapely.get_parts(np.asarray(lines, dtype=object))
+    keep: np.ndarray = ~shapely.is_empty(parts)
+    return np.asarray(parts[keep], dtype=object)
+
+
+def off_features(
+    grids: Grids,
+    features: np.ndarray,
+    *,
+    rules: RuleSet,
+    outer_edge: shapely.Geometry | None = None,
+) -> pd.DataFrame:
+    """``boundary.off_features``: grids whose boundary follows roads, rivers or walls too little.
+
+    The share on features is the length of the grid's boundary lying within
+    ``feature_tolerance`` of a feature line, divided by the boundary length.
+    Boundary parts within the tolerance of `outer_edge` (the jurisdiction's
+    outer boundary, which no feature needs to mark) are left out of both
+    lengths.  The lengths are exact for straight segments: the part of a
+    boundary segment within distance *r* of a feature segment is the segment's
+    intersection with the feature's capsule, computed in closed form for all
+    segment pairs at once (:func:`near_lengths`).
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    features : ndarray of LineString
+        Feature lines.
+    rules : RuleSet
+        ``feature_tolerance`` and ``min_share_on_features``.
+    outer_edge : Geometry, optional
+        Boundary of the jurisdiction.
+
+    Returns
+    -------
+    DataFrame
+        Finding records: value the share on features (limit
+        ``min_share_on_features``); geometry the boundary parts off features.
+    """
+    tol = rules.feature_tolerance
+    edge = None
+    if outer_edge is not None and not shapely.is_empty(outer_edge):
+        edge = _line_parts(np.array([outer_edge], dtype=object))
+    boundary = shapely.boundary(grids.shapes)
+    length, on_edge, on_either = near_lengths(boundary, _line_parts(features), edge, tol)
+    judged = length - on_edge
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(judged > EPS, (on_either - on_edge) / np.where(judged > EPS, judged, 1), 1)
+    share = np.clip(share, 0.0, 1.0)
+    rows = np.flatnonzero((judged > EPS) & below(share, rules.min_share_on_features))
+    if not len(rows):
+        return empty()
+    # the drawn geometry, for the findings only: the boundary minus the tolerance zones
+    drawn = boundary[rows]
+    if edge is not None:
+        drawn = _subtract_near(drawn, edge, tol)
+    drawn = _subtract_near(drawn, _line_parts(features), tol)
+    notes = grids.note(rows)
+    off_length = judged[rows] * (1.0 - share[rows])
+    messages = [
+        f"only {share[r]:.0%} of the boundary of grid {grids.ids[r]} follows a road, river or "
+        f"wall (within {tol:g} m); {fmt_length(off)} of {fmt_length(judged[r])} does not{note}"
+        for r, off, note in zip(rows, off_length, notes, strict=True)
+    ]
+    return records(
+        "boundary.off_features",
+        grid_id=grids.ids[rows],
+        value=share[rows],
+        limit=rules.min_share_on_features,
+        message=np.array(messages, dtype=object),
+        geometry=drawn,
+    )
+
+
+def _segments(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start points, end points and owner (position in `lines`) of every segment."""
+    parts, owner = shapely.get_parts(np.asarray(lines, dtype=object), return_index=True)
+    coords, part = shapely.get_coordinates(parts, return_index=True)
+    same = part[1:] == part[:-1]
+    start, end = coords[:-1][same], coords[1:][same]
+    return start, end, owner[part[:-1][same]]
+
+
+def _capsule_interval(
+    a: np.ndarray, u: np.ndarray, c: np.ndarray, d: np.ndarray, r: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parameter interval [lo, hi] of the points ``a + t u`` within distance `r` of [c, d].
+
+    The set is the intersection of a line with a convex capsule (the segment's
+    r-neighbourhood): the union of its intersections with the two end disks and
+    the rectangle, one interval (empty when ``lo > hi``).
+    """
+    lo = np.full(len(a), np.inf)
+    hi = np.full(len(a), -np.inf)
+    uu = np.einsum("ij,ij->i", u, u)
+    for centre in (c, d):  # the disks at the feature segment's ends
+        w = a - centre
+        b = np.einsum("ij,ij->i", u, w)
+        disc = b * b - uu * (np.einsum("ij,ij->i", w, w) - r * r)
+        ok = (disc >= 0) & (uu > 0)
+        root = np.sqrt(np.where(ok, disc, 0.0))
+        safe = np.where(uu > 0, uu, 1.0)
+        lo = np.where(ok, np.minimum(lo, (-b - root) / safe), lo)
+        hi = np.where(ok, np.maximum(hi, (-b + root) / safe), hi)
+    f = d - c
+    flen = np.hypot(f[:, 0], f[:, 1])
+    e = f / np.where(flen > 0, flen, 1.0)[:, None]
+    n = np.column_stack([-e[:, 1], e[:, 0]])
+    w = a - c
+    rect_lo = np.full(len(a), -np.inf)
+    rect_hi = np.full(len(a), np.inf)
+    for axis, low, high in ((e, 0.0, flen), (n, -r, r)):  # the rectangle, as two slabs
+        p0 = np.einsum("ij,ij->i", w, axis)
+        dp = np.einsum("ij,ij->i", u, axis)
+        moving = np.abs(dp) > 1e-12
+        safe = np.where(moving, dp, 1.0)
+        t1, t2 = (low - p0) / safe, (high - p0) / safe
+        inside = (p0 >= low) & (p0 <= high)
+        rect_lo = np.maximum(
+            rect_lo, np.where(moving, np.minimum(t1, t2), np.where(inside, -np.inf, np.inf))
+        )
+        rect_hi = np.minimum(
+            rect_hi, np.where(moving, np.maximum(t1, t2), np.where(inside, np.inf, -np.inf))
+        )
+    rect = (rect_lo <= rect_hi) & (flen > 0)
+    lo = np.where(rect, np.minimum(lo, rect_lo), lo)
+    hi = np.where(rect, np.maximum(hi, rect_hi), hi)
+    return np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
+
+
+def _covered(segment: np.ndarray, lo: np.ndarray, hi: np.ndarray, count: int) -> np.ndarray:
+    """Length fraction of each segment covered by the union of its intervals."""
+    keep = hi > lo
+    segment, lo, hi = segment[keep], lo[keep], hi[keep]
+    out = np.zeros(count)
+    if not len(segment):
+        return out
+    order = np.lexsort((lo, segment))
+    segment, lo, hi = (
+        segment[order],
+        lo[order] + 2.0 * segment[order],
+        hi[order] + 2.0 * segment[order],
+    )
+    reach = np.maximum.accumulate(hi)  # offsets keep each segment's intervals apart
+    before = np.r_[-np.inf, reach[:-1]]
+    gain = np.maximum(0.0, hi - np.maximum(lo, before))
+    np.add.at(out, segment, gain)
+    return out
+
+
+def near_lengths(
+    lines: np.ndarray, features: np.ndarray, edge: np.ndarray | None, tol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Length of each line, and of its parts within `tol` of `edge` and of `features` or `edge`.
+
+    Parameters
+    ----------
+    lines : ndarray of Geometry
+        Linear geometries (grid boundaries).
+    features, edge : ndarray of LineString
+        Lines whose neighbourhoods are measured (`edge` may be None).
+    tol : float
+        The distance.
+
+    Returns
+    -------
+    length, near_edge, near_either : ndarray of float
+        Per line: its length, the length within `tol` of `edge`, and within
+        `tol` of `features` or `edge`.
+    """
+    start, end, owner = _segments(lines)
+    u = end - start
+    seg_length = np.hypot(u[:, 0], u[:, 1])
+    count = len(start)
+    results = []
+    sources = [(edge, True), (features, False)]
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = []
+    query = None
+    for near, is_edge in sources:
+        if near is None or not len(near):
+            continue
+        c, d, _ = _segments(near)
+        if not len(c):
+            continue
+        # candidates: segments meeting a feature segment's box grown by the tolerance (a
+        # bounding-box query, much cheaper than a distance predicate); the capsule does the rest
+        low, high = np.minimum(c, d) - tol, np.maximum(c, d) + tol
+        tree = shapely.STRtree(shapely.box(low[:, 0], low[:, 1], high[:, 0], high[:, 1]))
+        if query is None:
+            query = shapely.linestrings(np.stack([start, end], axis=1))
+        si, fi = tree.query(query)
+        lo, hi = _capsule_interval(start[si], u[si], c[fi], d[fi], tol)
+        pieces.append((si, lo, hi, is_edge))
+    for wanted in (True, None):  # near the edge; near either
+        chosen = [p for p in pieces if wanted is None or p[3] is wanted]
+        if chosen:
+            fraction = _covered(
+                np.concatenate([p[0] for p in chosen]),
+                np.concatenate([p[1] for p in chosen]),
+                np.concatenate([p[2] for p in chosen]),
+                count,
+            )
+        else:
+            fraction = np.zeros(count)
+        results.append(np.bincount(owner, weights=fraction * seg_length, minlength=len(lines)))
+    length = np.bincount(owner, weights=seg_length, minlength=len(lines))
+    return length, results[0], results[1]
+
+
+def _subtract_near(lines: np.ndarray, near: np.ndarray, tol: float) -> np.ndarray:
+    """Return each of `lines` minus the parts within `tol` of any of the `near` lines.
+
+    The `near` lines within reach of each line are clipped to its bounding
+    box (plus the tolerance) and merged into one multi-line per line, whose
+    buffer is subtracted -- all vectorised over the lines.
+    """
+    lines = np.asarray(lines, dtype=object)
+    out = lines.copy()
+    if not len(near) or not len(lines):
+        return out
+    li, ni = shapely.STRtree(near).query(lines, predicate="dwithin", distance=tol)
+    if not len(li):
+        return out
+    bounds = shapely.bounds(lines[li])
+    pad = 2.0 * tol
+    window = shapely.box(
+        bounds[:, 0] - pad, bounds[:, 1] - pad, bounds[:, 2] + pad, bounds[:, 3] + pad
+    )
+    clipped = shapely.intersection(near[ni], window)
+    pieces, sub = shapely.get_parts(clipped, return_index=True)
+    owner = li[sub]
+    keep = (
+        shapely.get_type_id(pieces) == int(shapely.GeometryType.LINESTRING)
+    ) & ~shapely.is_empty(pieces)
+    pieces, owner = pieces[keep], owner[keep]
+    if not len(pieces):
+        return out
+    order = np.argsort(owner, kind="stable")
+    pieces, owner = pieces[order], owner[order]
+    targets = np.unique(owner)
+    merged = np.array([shapely.MultiLineString()] * len(lines), dtype=object)
+    shapely.multilinestrings(pieces, indices=owner, out=merged)
+    zone = shapely.buffer(merged[targets], tol, quad_segs=8)
+    out[targets] = shapely.difference(lines[targets], zone)
+    return out
+
+
+def sliver(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
+    """``boundary.sliver``: parts of grids thinner than ``sliver_width``.
+
+    The thin parts are what a morphological opening (an inward then an
+    outward buffer by ``sliver_width / 2``, mitred joins so that corners
+    survive) removes from the grid.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    rules : RuleSet
+        ``sliver_width`` and ``min_sliver_area``.
+
+    Returns
+    -------
+    DataFrame
+        Finding records: value the area of the thin parts (limit
+        ``min_sliver_area``); geometry the thin parts.
+    """
+    radius = rules.sliver_width / 2.0
+    shapes = grids.shapes
+    area = shapely.area(shapes)
+    # A grid thinner than the width everywhere loses all of its area; cheap bound first:
+    # the opening only removes area, so grids whose area is at most the limit cannot fail.
+    candidates = np.flatnonzero(above(area, rules.min_sliver_area))
+    if not len(candidates):
+        return empty()
+    eroded = shapely.buffer(shapes[candidates], -radius, join_style="mitre", mitre_limit=5.0)
+    opened = shapely.buffer(eroded, radius, join_style="mitre", mitre_limit=5.0)
+    # the opening lies inside the grid (mitred joins restore convex corners exactly), so what
+    # it removes is the difference of the areas
+    removed = area[candidates] - shapely.area(opened)
+    hit = above(removed, rules.min_sliver_area)
+    rows = candidates[hit]
+    if not len(rows):
+        return empty()
+    thin = polygonal(shapely.difference(shapes[rows], opened[hit]))
+    # drop the crumbs of floating-point noise along the edges from the drawn geometry
+    parts, index = shapely.get_parts(thin, return_index=True)
+    big = shapely.area(parts) > 1e-3
+    drawn = np.array([shapely.Polygon()] * len(rows), dtype=object)
+    if big.any():
+        shapely.multipolygons(parts[big], indices=index[big], out=drawn)
+    notes = grids.note(rows)
+    messages = [
+        f"grid {grids.ids[r]} has {fmt_area(v)} of parts thinner than {rules.sliver_width:g} m"
+        f"{note}"
+        for r, v, note in zip(rows, removed[hit], notes, strict=True)
+    ]
+    return records(
+        "boundary.sliver",
+        grid_id=grids.ids[rows],
+        value=removed[hit],
+        limit=rules.min_sliver_area,
+        message=np.array(messages, dtype=object),
+        geometry=drawn,
+    )

@@ -1,0 +1,450 @@
+"""Seamless coverage (无缝覆盖): gaps, overlaps, spill-over, households covered zero or two times.
+
+Method.  GEOS's coverage validation (:func:`shapely.coverage_invalid_edges`)
+marks the grids whose edges do not match their neighbours'; only those can
+overlap another grid, so the overlap pairs are computed for them alone (an
+STRtree query, then the intersections).  The union of the grids is the fast
+:func:`shapely.coverage_union_all` of the unmarked grids plus the robust
+:func:`shapely.union_all` of the marked ones.  Gaps are the jurisdiction minus
+that union, exploded into polygons -- so gaps open to the jurisdiction's outer
+edge, which coverage validation cannot see, are found like enclosed ones, and
+holes, islands, multipolygon jurisdictions and coastlines need no special case.
+
+Each function returns finding records (see :mod:`gridgov.rules.boundary`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridgov.rules._base import EPS, Grids, above, empty, fmt_area, fmt_length, polygonal, records
+
+if TYPE_CHECKING:
+    from gridgov.rules.ruleset import RuleSet
+
+__all__ = [
+    "Coverage",
+    "analyse",
+    "gap",
+    "multiply_covered_household",
+    "outside_jurisdiction",
+    "overlap",
+    "service_gap",
+    "uncovered_household",
+]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The union of the grids and their overlapping pairs.
+
+    Attributes
+    ----------
+    union : Geometry
+        The union of all grids.
+    left, right : ndarray of int
+        Rows of the pairs of grids whose interiors intersect (``left < right``).
+    shared : ndarray of Geometry
+        The intersection of each pair (polygonal part).
+    area : ndarray of float
+        Its area.
+    marked : ndarray of bool
+        Grids with edges that GEOS's coverage validation rejects.
+    """
+
+    union: shapely.Geometry
+    left: np.ndarray
+    right: np.ndarray
+    shared: np.ndarray
+    area: np.ndarray
+    marked: np.ndarray
+
+
+def analyse(grids: Grids) -> Coverage:
+    """Compute the union of the grids and the pairs of overlapping grids.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer (valid shapes).
+
+    Returns
+    -------
+    Coverage
+    """
+    shapes = grids.shapes
+    invalid_edges = shapely.coverage_invalid_edges(shapes)
+    marked = ~shapely.is_empty(invalid_edges) & ~shapely.is_missing(invalid_edges)
+    marked |= shapely.is_empty(shapes)
+    rows = np.flatnonzero(marked)
+    left = right = np.array([], dtype=np.int64)
+    shared = np.array([], dtype=object)
+    area = np.array([], dtype=float)
+    if len(rows):
+        tree = shapely.STRtree(shapes)
+        qi, j = tree.query(shapes[rows], predicate="intersects")
+        i = rows[qi]
+        keep = i != j
+        i, j = i[keep], j[keep]
+        a, b = np.minimum(i, j), np.maximum(i, j)
+        pairs = np.unique(np.stack([a, b], axis=1), axis=0) if len(a) else np.empty((0, 2), int)
+        a, b = pairs[:, 0], pairs[:, 1]
+        interior = ~shapely.touches(shapes[a], shapes[b])
+        a, b = a[interior], b[interior]
+        shared = polygonal(shapely.intersection(shapes[a], shapes[b]))
+        area = shapely.area(shared)
+        positive = area > 0
+        left, right, shared, area = a[positive], b[positive], shared[positive], area[positive]
+    clean = shapes[~marked]
+    parts = []
+    if len(clean):
+        parts.append(_coverage_union(clean))
+    if len(rows):
+        parts.append(shapely.union_all(shapes[rows]))
+    union = shapely.union_all(parts) if parts else shapely.Polygon()
+    return Coverage(union=union, left=left, right=right, shared=shared, area=area, marked=marked)
+
+
+def _coverage_union(shapes: np.ndarray) -> shapely.Geometry:
+    """Union of polygons GEOS found to be a valid coverage; the robust union if that fails."""
+    try:
+        union = shapely.coverage_union_all(shapes)
+    except shapely.errors.GEOSException:  # pragma: no cover - a coverage GEOS mis-validated
+        return shapely.union_all(shapes)
+    if not shapely.is_valid(union):  # pragma: no cover - same
+        return shapely.union_all(shapes)
+    return union
+
+
+def gap(
+    grids: Grids,
+    coverage: Coverage,
+    jurisdiction: shapely.Geometry | None,
+    *,
+    rules: RuleSet,
+) -> pd.DataFrame:
+    """``coverage.gap``: connected areas of the jurisdiction covered by no grid.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    coverage : Coverage
+        From :func:`analyse`.
+    jurisdiction : Geometry, optional
+        The union of the jurisdiction units.  Without it the jurisdiction is
+        taken as the grids' union with its holes filled, so only gaps enclosed
+        by grids are found (the message says so).
+    rules : RuleSet
+        ``min_gap_area``.
+
+    Returns
+    -------
+    DataFrame
+        Finding records, ``grid_id`` null: value the gap area (limit
+        ``min_gap_area``); geometry the gap polygon; ``other_id`` the grids
+        around it (within 1 cm, comma-separated).
+    """
+    union = coverage.union
+    enclosed_only = jurisdiction is None
+    if jurisdiction is None:
+        outer = shapely.get_parts(union)
+        shells = shapely.polygons(shapely.get_exterior_ring(outer))
+        jurisdiction = shapely.union_all(shells) if len(shells) else shapely.Polygon()
+    uncovered = polygonal(np.array([shapely.difference(jurisdiction, union)], dtype=object))[0]
+    parts = shapely.get_parts(uncovered)
+    area = shapely.area(parts)
+    big = above(area, rules.min_gap_area)
+    parts, area = parts[big], area[big]
+    if not len(parts):
+        return empty()
+    gi, gj = shapely.STRtree(grids.shapes).query(parts, predicate="dwithin", distance=0.01)
+    around = pd.Series(grids.ids[gj].astype(str)).groupby(gi).agg(lambda s: sorted(set(s)))
+    messages = []
+    for k, a in enumerate(area):
+        names = around.get(k, [])
+        where = (
+            f" next to grid{'s' if len(names) > 1 else ''} "
+            + ", ".join(names[:6])
+            + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+            if names
+            else " away from every grid"
+        )
+        kind = "enclosed gap" if enclosed_only else "gap"
+        tail = (
+            " (no jurisdiction given: only gaps enclosed by grids are found)"
+            if enclosed_only
+            else ""
+        )
+        messages.append(f"{kind} of {fmt_area(a)} covered by no grid{where}{tail}")
+    near = np.array([", ".join(around.get(k, [])) or None for k in range(len(parts))], dtype=object)
+    return records(
+        "coverage.gap",
+        value=area,
+        limit=rules.min_gap_area,
+        message=np.array(messages, dtype=object),
+        geometry=parts,
+        other_id=near,
+    )
+
+
+def overlap(grids: Grids, coverage: Coverage, *, rules: RuleSet) -> pd.DataFrame:
+    """``coverage.overlap``: one finding per pair of grids sharing more than ``min_overlap_area``.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    coverage : Coverage
+        From :func:`analyse`.
+    rules : RuleSet
+        ``min_overlap_area``.
+
+    Returns
+    -------
+    DataFrame
+        Finding records: ``grid_id`` the smaller id of the pair, ``other_id``
+        the other; value the shared area; geometry the intersection.
+    """
+    keep = above(coverage.area, rules.min_overlap_area)
+    if not keep.any():
+        return empty()
+    a, b = coverage.left[keep], coverage.right[keep]
+    ia, ib = grids.ids[a].astype(str), grids.ids[b].astype(str)
+    first = np.where(ia <= ib, ia, ib).astype(object)
+    second = np.where(ia <= ib, ib, ia).astype(object)
+    area = coverage.area[keep]
+    notes = np.where(
+        grids.repaired[a] | grids.repaired[b],
+        " (measured on shapely.make_valid of the invalid geometry)",
+        "",
+    )
+    messages = [
+        f"grids {x} and {y} overlap by {fmt_area(v)}{note}"
+        for x, y, v, note in zip(first, second, area, notes, strict=True)
+    ]
+    return records(
+        "coverage.overlap",
+        grid_id=first,
+        value=area,
+        limit=rules.min_overlap_area,
+        message=np.array(messages, dtype=object),
+        geometry=coverage.shared[keep],
+        other_id=second,
+    )
+
+
+def outside_jurisdiction(
+    grids: Grids, jurisdiction: shapely.Geometry, *, rules: RuleSet
+) -> pd.DataFrame:
+    """``coverage.outside_jurisdiction``: grid area spilling outside the jurisdiction.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    jurisdiction : Geometry
+        The union of the jurisdiction units.
+    rules : RuleSet
+        ``min_outside_area``.
+
+    Returns
+    -------
+    DataFrame
+        Finding records: value the area outside; geometry that area.
+    """
+    shapes = grids.shapes
+    shapely.prepare(jurisdiction)
+    inside = shapely.covers(jurisdiction, shapes)
+    rows = np.flatnonzero(~inside)
+    if not len(rows):
+        return empty()
+    spill = polygonal(shapely.difference(shapes[rows], jurisdiction))
+    area = shapely.area(spill)
+    hit = above(area, rules.min_outside_area)
+    rows, spill, area = rows[hit], spill[hit], area[hit]
+    if not len(rows):
+        return empty()
+    notes = grids.note(rows)
+    total = shapely.area(shapes[rows])
+    messages = [
+        f"grid {grids.ids[r]} extends {fmt_area(a)} ({a / max(t, EPS):.0%}) outside the "
+        f"jurisdiction{note}"
+        for r, a, t, note in zip(rows, area, total, notes, strict=True)
+    ]
+    return records(
+        "coverage.outside_jurisdiction",
+        grid_id=grids.ids[rows],
+        value=area,
+        limit=rules.min_outside_area,
+        message=np.array(messages, dtype=object),
+        geometry=spill,
+    )
+
+
+def uncovered_household(
+    grids: Grids, household_ids: np.ndarray, points: np.ndarray, uncovered: np.ndarray
+) -> pd.DataFrame:
+    """``coverage.uncovered_household``: households inside no grid.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    household_ids, points : ndarray
+        Household ids and points.
+    uncovered : ndarray of bool
+        Households the assignment left ``unassigned`` (in no grid, not on a boundary).
+
+    Returns
+    -------
+    DataFrame
+        Finding records, ``grid_id`` null, column ``household_id``: value
+        the distance to the nearest grid (limit 0); geometry the point.
+    """
+    rows = np.flatnonzero(uncovered)
+    if not len(rows):
+        return empty()
+    tree = shapely.STRtree(grids.shapes)
+    pi_gi, dist = tree.query_nearest(points[rows], return_distance=True, all_matches=True)
+    pi, gi = pi_gi
+    order = np.lexsort((grids.ids[gi].astype(str), pi))
+    pi, gi, dist = pi[order], gi[order], dist[order]
+    head = np.r_[True, pi[1:] != pi[:-1]]
+    nearest = np.full(len(rows), None, dtype=object)
+    distance = np.full(len(rows), np.inf)
+    nearest[pi[head]] = grids.ids[gi[head]]
+    distance[pi[head]] = dist[head]
+    messages = [
+        f"household {h} lies in no grid ({fmt_length(d)} from the nearest, {g})"
+        for h, d, g in zip(household_ids[rows], distance, nearest, strict=True)
+    ]
+    return records(
+        "coverage.uncovered_household",
+        value=distance,
+        limit=0.0,
+        message=np.array(messages, dtype=object),
+        geometry=points[rows],
+        household_id=household_ids[rows],
+    )
+
+
+def multiply_covered_household(
+    grids: Grids, coverage: Coverage, household_ids: np.ndarray, points: np.ndarray
+) -> pd.DataFrame:
+    """``coverage.multiply_covered_household``: households in the interior of two or more grids.
+
+    A point in the interior of two grids is in the interior of their
+    intersection, so only the overlap regions of :func:`analyse` are searched.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    coverage : Coverage
+        From :func:`analyse`.
+    household_ids, points : ndarray
+        Household ids and points.
+
+    Returns
+    -------
+    DataFrame
+        Finding records, column ``household_id``: ``grid_id`` the smallest
+        id of the grids holding the household, ``other_id`` the others
+        (comma-separated); value the number of grids (limit 1); geometry the point.
+    """
+    if not len(coverage.shared) or not len(points):
+        return empty()
+    tree = shapely.STRtree(coverage.shared)
+    pi, ri = tree.query(points, predicate="within")
+    if not len(pi):
+        return empty()
+    holder = np.concatenate([coverage.left[ri], coverage.right[ri]])
+    who = np.concatenate([pi, pi])
+    table = pd.DataFrame({"p": who, "grid": grids.ids[holder].astype(str)}).drop_duplicates()
+    table = table.sort_values(["p", "grid"], kind="stable")
+    grouped = table.groupby("p", sort=True)["grid"].agg(list)
+    rows = grouped.index.to_numpy(dtype=np.int64)
+    lists = grouped.to_list()
+    first = np.array([g[0] for g in lists], dtype=object)
+    others = np.array([", ".join(g[1:]) for g in lists], dtype=object)
+    count = np.array([len(g) for g in lists], dtype=float)
+    messages = [
+        f"household {h} lies inside {int(c)} grids: {', '.join(g)}"
+        for h, c, g in zip(household_ids[rows], count, lists, strict=True)
+    ]
+    return records(
+        "coverage.multiply_covered_household",
+        grid_id=first,
+        value=count,
+        limit=1.0,
+        message=np.array(messages, dtype=object),
+        geometry=points[rows],
+        household_id=household_ids[rows],
+        other_id=others,
+    )
+
+
+def service_gap(
+    household_ids: np.ndarray,
+    points: np.ndarray,
+    distance: np.ndarray,
+    reason: np.ndarray,
+    owner: np.ndarray,
+    *,
+    rules: RuleSet,
+) -> pd.DataFrame:
+    """``coverage.service_gap``: households farther than ``service_distance`` from every station.
+
+    Parameters
+    ----------
+    household_ids, points : ndarray
+        Household ids and points.
+    distance : ndarray of float
+        Network distance to the nearest station (inf when unreachable), from
+        :func:`gridgov.assign_by_network`.
+    reason : ndarray
+        Why a household is unreachable (``off_road``, ``disconnected``,
+        ``beyond_max_distance``) or None.
+    owner : ndarray
+        The grid each household is assigned to (None when in no grid).
+    rules : RuleSet
+        ``service_distance``.
+
+    Returns
+    -------
+    DataFrame
+        Finding records, column ``household_id``: ``grid_id`` the household's
+        grid; value the distance (inf when unreachable); geometry the point.
+    """
+    rows = np.flatnonzero(~np.isfinite(distance) | above(distance, rules.service_distance))
+    if not len(rows):
+        return empty()
+    why = {
+        "off_road": "is farther than the snap tolerance from every road",
+        "disconnected": "reaches no station along the roads",
+    }
+    messages = [
+        f"household {h} "
+        + (
+            f"is {fmt_length(d)} along the roads from the nearest station "
+            f"(more than {rules.service_distance:g} m)"
+            if np.isfinite(d)
+            else why.get(str(r), "reaches no station along the roads")
+        )
+        for h, d, r in zip(household_ids[rows], distance[rows], reason[rows], strict=True)
+    ]
+    return records(
+        "coverage.service_gap",
+        grid_id=owner[rows],
+        value=distance[rows],
+        limit=rules.service_distance,
+        message=np.array(messages, dtype=object),
+        geometry=points[rows],
+        household_id=household_ids[rows],
+    )

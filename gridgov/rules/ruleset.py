@@ -1,0 +1,686 @@
+"""RuleSet: every threshold of the four principles, with documented defaults.
+
+A :class:`RuleSet` is immutable and checked once, at construction.  Planners
+keep their local rules in a TOML file under version control::
+
+    # rules.toml -- only what differs from the preset
+    preset = "urban"                      # or "rural"
+    disabled = ["boundary.off_features"]
+    review_age_days = 730
+
+    [households]                          # [lower, upper] per grid kind; 0 / inf: no bound
+    comprehensive = [250, 450]
+
+    [severity]
+    "boundary.bad_code" = "error"
+
+and read it with :meth:`RuleSet.from_toml`.  :meth:`RuleSet.to_toml` writes a
+complete file to start from.  The rule codes are listed in :data:`RULES`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from gridgov.errors import GridgovError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["GRID_KINDS", "RULES", "RuleInfo", "RuleSet", "RuleSetError"]
+
+
+class RuleSetError(GridgovError, ValueError):
+    """A rule setting is unknown or out of range (also raised for a bad rules file)."""
+
+
+#: Grid kinds with their own household bounds.
+GRID_KINDS: tuple[str, ...] = ("comprehensive", "dedicated", "micro")
+_SEVERITIES = ("error", "warning", "info")
+
+
+class RuleInfo(NamedTuple):
+    """What a rule is: its principle, default severity, context and meaning."""
+
+    principle: str
+    severity: str
+    context: tuple[str, ...]
+    description: str
+
+
+#: Every rule code, with its principle, default severity, the inputs of
+#: :func:`gridgov.check` it needs (besides the grid layer) and a description.
+RULES: Mapping[str, RuleInfo] = MappingProxyType(
+    {
+        "scale.too_many_households": RuleInfo(
+            "scale", "error", ("households",), "more households than the upper bound of the kind"
+        ),
+        "scale.too_few_households": RuleInfo(
+            "scale", "error", ("households",), "fewer households than the lower bound of the kind"
+        ),
+        "scale.too_many_persons": RuleInfo(
+            "scale", "warning", ("households",), "more persons than max_persons"
+        ),
+        "scale.area_out_of_range": RuleInfo(
+            "scale", "warning", (), "grid area outside [min_area, max_area]"
+        ),
+        "scale.unbalanced_parent": RuleInfo(
+            "scale",
+            "warning",
+            ("households", "parents"),
+            "coefficient of variation of the loads inside a parent unit above max_balance_cv",
+        ),
+        "boundary.invalid_geometry": RuleInfo(
+            "boundary", "error", (), "polygon not valid in the GEOS sense"
+        ),
+        "boundary.multipart": RuleInfo(
+            "boundary", "error", (), "grid made of several disconnected parts"
+        ),
+        "boundary.duplicate_id": RuleInfo("boundary", "error", (), "grid id used by several rows"),
+        "boundary.bad_code": RuleInfo(
+            "boundary", "warning", (), "grid id not matching code_pattern or its parent code"
+        ),
+        "boundary.crosses_parent": RuleInfo(
+            "boundary", "error", ("parents",), "grid area outside its parent unit"
+        ),
+        "boundary.splits_building": RuleInfo(
+            "boundary", "warning", ("buildings",), "building footprint cut by a grid boundary"
+        ),
+        "boundary.off_features": RuleInfo(
+            "boundary",
+            "warning",
+            ("features",),
+            "too little of the boundary follows roads, rivers or walls",
+        ),
+        "boundary.sliver": RuleInfo(
+            "boundary", "error", (), "parts of a grid thinner than sliver_width"
+        ),
+        "coverage.gap": RuleInfo(
+            "coverage", "error", (), "area of the jurisdiction covered by no grid"
+        ),
+        "coverage.overlap": RuleInfo("coverage", "error", (), "area covered by two grids"),
+        "coverage.outside_jurisdiction": RuleInfo(
+            "coverage", "error", ("jurisdiction",), "grid area outside the jurisdiction"
+        ),
+        "coverage.uncovered_household": RuleInfo(
+            "coverage", "error", ("households",), "household inside no grid"
+        ),
+        "coverage.multiply_covered_household": RuleInfo(
+            "coverage", "warning", ("households",), "household inside two or more grids"
+        ),
+        "coverage.service_gap": RuleInfo(
+            "coverage",
+            "warning",
+            ("households", "stations", "roads"),
+            "household farther than service_distance along the roads from every station",
+        ),
+        "adjustment.load_drift": RuleInfo(
+            "adjustment",
+            "warning",
+            ("households", "previous"),
+            "load within bounds in the previous edition, out of bounds now",
+        ),
+        "adjustment.review_due": RuleInfo(
+            "adjustment", "info", (), "valid_from older than review_age_days"
+        ),
+    }
+)
+
+_Bounds = tuple[float | None, float | None]
+
+_URBAN_HOUSEHOLDS: dict[str, _Bounds] = {
+    "comprehensive": (300, 500),
+    "dedicated": (None, None),
+    "micro": (20, 100),
+}
+_RURAL_HOUSEHOLDS: dict[str, _Bounds] = {
+    "comprehensive": (100, 600),
+    "dedicated": (None, None),
+    "micro": (20, 100),
+}
+
+# Fields that are lower / upper bounds: None means "no bound"; TOML writes 0 / inf.
+_LOWER = ("min_area",)
+_UPPER = ("max_persons", "max_area")
+_POSITIVE = (
+    "max_balance_cv",
+    "feature_tolerance",
+    "sliver_width",
+    "service_distance",
+)
+_NON_NEGATIVE = (
+    "min_parent_outside_area",
+    "min_split_area",
+    "min_split_share",
+    "min_sliver_area",
+    "min_gap_area",
+    "min_overlap_area",
+    "min_outside_area",
+    "review_age_days",
+)
+_FRACTIONS = ("min_share_on_features", "min_split_share")
+
+
+def _bound(value: Any, *, name: str, upper: bool) -> float | None:
+    """Normalise a bound: None, inf (upper) and 0 (lower) mean no bound."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"RuleSet.{name} must be a number or None, got {value!r}"
+        raise TypeError(msg)
+    if math.isnan(value) or value < 0:
+        msg = f"RuleSet.{name} must be >= 0 (or None for no bound), got {value!r}"
+        raise RuleSetError(msg)
+    if (upper and math.isinf(value)) or (not upper and value == 0):
+        return None
+    if math.isinf(value):
+        msg = f"RuleSet.{name} is a lower bound and cannot be infinite"
+        raise RuleSetError(msg)
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _household_bounds(value: Any) -> dict[str, _Bounds]:
+    if not hasattr(value, "items"):
+        msg = (
+            "RuleSet.households must map grid kinds to [lower, upper] bounds, "
+            f"e.g. {{'comprehensive': (300, 500)}}, got {value!r}"
+        )
+        raise TypeError(msg)
+    unknown = sorted(set(map(str, value)) - set(GRID_KINDS))
+    if unknown:
+        msg = f"RuleSet.households: unknown grid kind {unknown}; expected {', '.join(GRID_KINDS)}"
+        raise RuleSetError(msg)
+    out = dict(_URBAN_HOUSEHOLDS)
+    for kind, pair in value.items():
+        if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
+            msg = f"RuleSet.households[{kind!r}] must be a pair [lower, upper], got {pair!r}"
+            raise RuleSetError(msg)
+        low = _bound(pair[0], name=f"households[{kind!r}][0]", upper=False)
+        high = _bound(pair[1], name=f"households[{kind!r}][1]", upper=True)
+        if low is not None and high is not None and low > high:
+            msg = f"RuleSet.households[{kind!r}]: lower bound {low} is above upper bound {high}"
+            raise RuleSetError(msg)
+        out[str(kind)] = (low, high)
+    return {kind: out[kind] for kind in GRID_KINDS}
+
+
+def _check_number(name: str, value: Any, *, positive: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        msg = f"RuleSet.{name} must be a number, got {value!r}"
+        raise TypeError(msg)
+    if (positive and not value > 0) or value < 0 or math.isinf(value):
+        need = "> 0" if positive else ">= 0"
+        msg = f"RuleSet.{name} must be finite and {need}, got {value!r}"
+        raise RuleSetError(msg)
+
+
+def _check_pattern(pattern: Any) -> None:
+    if not isinstance(pattern, str):
+        msg = f"RuleSet.code_pattern must be a regular expression string, got {pattern!r}"
+        raise TypeError(msg)
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        msg = f"RuleSet.code_pattern {pattern!r} is not a regular expression: {error}"
+        raise RuleSetError(msg) from None
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            msg = f"RuleSet.as_of must be a date (YYYY-MM-DD), got {value!r}"
+            raise RuleSetError(msg) from None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    msg = f"RuleSet.as_of must be a date or None, got {value!r}"
+    raise TypeError(msg)
+
+
+def _severities(value: Any) -> dict[str, str]:
+    if not hasattr(value, "items"):
+        msg = f"RuleSet.severity must map rule codes to severities, got {value!r}"
+        raise TypeError(msg)
+    _check_rule_codes(value, name="severity")
+    bad = {k: v for k, v in value.items() if v not in _SEVERITIES}
+    if bad:
+        msg = f"RuleSet.severity: {bad} -- severities are {', '.join(_SEVERITIES)}"
+        raise RuleSetError(msg)
+    return dict(sorted(value.items()))
+
+
+def _check_rule_codes(codes: Any, *, name: str) -> None:
+    unknown = sorted(str(c) for c in codes if c not in RULES)
+    if unknown:
+        msg = (
+            f"RuleSet.{name}: unknown rule code {', '.join(map(repr, unknown))}; "
+            f"rule codes are {', '.join(RULES)}"
+        )
+        raise RuleSetError(msg)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    r"""The thresholds of the four principles (规模适度、边界清晰、无缝覆盖、动态调整).
+
+    Immutable; every field is checked at construction.  All lengths are
+    metres and all areas square metres (checks need a projected CRS).  A
+    bound set to ``None`` is no bound.  Comparisons are strict: a value equal
+    to its limit is not a finding.  ``docs/rules.md`` documents each rule.
+
+    Parameters
+    ----------
+    households : mapping of str to (lower, upper), default urban bounds
+        Households per grid by grid ``kind`` (a grid without kind is
+        ``comprehensive``): ``comprehensive`` (300, 500), ``micro`` (20, 100),
+        ``dedicated`` (None, None).  Kinds not given keep these defaults.
+        Rules ``scale.too_many_households`` / ``scale.too_few_households``.
+    max_persons : int, optional
+        Upper bound on the persons of a grid (sum of the households'
+        ``persons``); ``None`` (default) skips ``scale.too_many_persons``.
+    min_area, max_area : float, optional
+        Bounds on the area of a grid in m²; both ``None`` (default) skips
+        ``scale.area_out_of_range``.
+    max_balance_cv : float, default 0.25
+        Largest coefficient of variation (population std / mean) of the loads
+        of the comprehensive grids of one parent unit (``scale.unbalanced_parent``).
+    code_pattern : str, default ``^\\d{15}$``
+        Regular expression a grid id must match (``boundary.bad_code``): the
+        12-digit community code and a 3-digit sequence.
+    code_starts_with_parent : bool, default True
+        Also require a grid id to start with its ``parent_id`` (when given).
+    min_parent_outside_area : float, default 1.0
+        Area of a grid outside its parent unit, in m², above which
+        ``boundary.crosses_parent`` is reported.
+    min_split_area : float, default 1.0
+        ``boundary.splits_building``: each side of a cut building must exceed
+        this area (m²) ...
+    min_split_share : float, default 0.01
+        ... and this share of the footprint.
+    feature_tolerance : float, default 5.0
+        Distance in metres within which a boundary counts as following a
+        road, river or wall line (``boundary.off_features``).
+    min_share_on_features : float, default 0.5
+        Smallest share of a grid's boundary that must follow features.
+    sliver_width : float, default 1.0
+        Parts of a grid thinner than this (m), i.e. removed by a morphological
+        opening with radius ``sliver_width / 2``, are slivers ...
+    min_sliver_area : float, default 10.0
+        ... reported when they add up to more than this area (m²).
+    min_gap_area : float, default 1.0
+        Smallest uncovered area (m²) reported as ``coverage.gap``.
+    min_overlap_area : float, default 1.0
+        Smallest area (m²) shared by two grids reported as ``coverage.overlap``.
+    min_outside_area : float, default 1.0
+        Area of a grid outside the jurisdiction (m²) above which
+        ``coverage.outside_jurisdiction`` is reported.
+    service_distance : float, default 500.0
+        Network distance (m) along the roads to the nearest station beyond
+        which a household is in a ``coverage.service_gap`` (rural: 2000).
+    review_age_days : int, default 1095
+        Age of ``valid_from`` in days beyond which ``adjustment.review_due``
+        is reported (three years).
+    as_of : datetime.date, optional
+        The date ages are computed at; ``None`` (default) is today.
+    disabled : tuple of str, default ()
+        Rule codes not to run (listed in ``Findings.skipped``).
+    severity : mapping of str to str, default {}
+        Severity overrides by rule code (``error``, ``warning``, ``info``);
+        the defaults are in :data:`RULES`.
+
+    See Also
+    --------
+    gridgov.check : applies the rules.
+
+    Examples
+    --------
+    >>> rules = RuleSet(disabled=("boundary.off_features",), review_age_days=730)
+    >>> rules.household_bounds("comprehensive"), rules.household_bounds("dedicated")
+    ((300, 500), (None, None))
+    >>> rules.enabled("boundary.off_features"), rules.severity_of("boundary.bad_code")
+    (False, 'warning')
+    >>> RuleSet.rural().household_bounds(None)
+    (100, 600)
+    >>> RuleSet.from_dict(rules.to_dict()) == rules
+    True
+    >>> RuleSet(disabled=("scale.too_big",))
+    Traceback (most recent call last):
+    ...
+    gridgov.rules.ruleset.RuleSetError: RuleSet.disabled: unknown rule code 'scale.too_big'; ...
+    """
+
+    households: Mapping[str, _Bounds] = field(
+        default_factory=lambda: MappingProxyType(dict(_URBAN_HOUSEHOLDS))
+    )
+    max_persons: float | None = None
+    min_area: float | None = None
+    max_area: float | None = None
+    max_balance_cv: float = 0.25
+    code_pattern: str = r"^\d{15}$"
+    code_starts_with_parent: bool = True
+    min_parent_outside_area: float = 1.0
+    min_split_area: float = 1.0
+    min_split_share: float = 0.01
+    feature_tolerance: float = 5.0
+    min_share_on_features: float = 0.5
+    sliver_width: float = 1.0
+    min_sliver_area: float = 10.0
+    min_gap_area: float = 1.0
+    min_overlap_area: float = 1.0
+    min_outside_area: float = 1.0
+    service_distance: float = 500.0
+    review_age_days: int = 1095
+    as_of: dt.date | None = None
+    disabled: tuple[str, ...] = ()
+    severity: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        def put(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        put("households", MappingProxyType(_household_bounds(self.households)))
+        for name in _LOWER:
+            put(name, _bound(getattr(self, name), name=name, upper=False))
+        for name in _UPPER:
+            put(name, _bound(getattr(self, name), name=name, upper=True))
+        low, high = self.min_area, self.max_area
+        if low is not None and high is not None and low > high:
+            msg = f"RuleSet.min_area ({low}) is above max_area ({high})"
+            raise RuleSetError(msg)
+        for name in (*_POSITIVE, *_NON_NEGATIVE):
+            _check_number(name, getattr(self, name), positive=name in _POSITIVE)
+        for name in _FRACTIONS:
+            if not 0 <= getattr(self, name) <= 1:
+                msg = f"RuleSet.{name} is a fraction in [0, 1], got {getattr(self, name)!r}"
+                raise RuleSetError(msg)
+        if int(self.review_age_days) != self.review_age_days:
+            msg = f"RuleSet.review_age_days must be whole days, got {self.review_age_days!r}"
+            raise RuleSetError(msg)
+        put("review_age_days", int(self.review_age_days))
+        _check_pattern(self.code_pattern)
+        if not isinstance(self.code_starts_with_parent, bool):
+            msg = "RuleSet.code_starts_with_parent must be True or False"
+            raise TypeError(msg)
+        put("as_of", _date(self.as_of))
+        disabled = (self.disabled,) if isinstance(self.disabled, str) else self.disabled
+        _check_rule_codes(disabled, name="disabled")
+        put("disabled", tuple(sorted(set(map(str, disabled)))))
+        put("severity", MappingProxyType(_severities(self.severity)))
+
+    def __hash__(self) -> int:
+        return hash(repr(self.to_dict()))
+
+    # -- presets ----------------------------------------------------------------
+
+    @classmethod
+    def urban(cls, **overrides: Any) -> RuleSet:
+        """Return the urban rules (the default): 300–500 households per comprehensive grid.
+
+        Parameters
+        ----------
+        **overrides
+            Fields to change, as in the constructor.
+
+        Returns
+        -------
+        RuleSet
+
+        Examples
+        --------
+        >>> RuleSet.urban() == RuleSet()
+        True
+        """
+        return cls(**overrides)
+
+    @classmethod
+    def rural(cls, **overrides: Any) -> RuleSet:
+        """Return the rural rules: 100–600 households per comprehensive grid, 2 km service distance.
+
+        Villages are smaller and sparser than urban compounds: a grid is a
+        village group (村民小组) or a few of them, and service points are farther.
+
+        Parameters
+        ----------
+        **overrides
+            Fields to change, as in the constructor.
+
+        Returns
+        -------
+        RuleSet
+
+        Examples
+        --------
+        >>> RuleSet.rural().household_bounds("comprehensive")
+        (100, 600)
+        """
+        base: dict[str, Any] = {
+            "households": dict(_RURAL_HOUSEHOLDS),
+            "service_distance": 2000.0,
+        }
+        if "households" in overrides:
+            base["households"] = {**_RURAL_HOUSEHOLDS, **dict(overrides.pop("households"))}
+        return cls(**{**base, **overrides})
+
+    # -- queries ----------------------------------------------------------------
+
+    def household_bounds(self, kind: str | None) -> tuple[float | None, float | None]:
+        """Return the (lower, upper) household bounds of a grid kind; None is no bound.
+
+        Parameters
+        ----------
+        kind : str or None
+            ``comprehensive``, ``dedicated`` or ``micro``; None (or a missing
+            value) is ``comprehensive``.
+
+        Returns
+        -------
+        tuple
+        """
+        if not isinstance(kind, str) or kind not in self.households:  # None, NaN, unknown
+            kind = "comprehensive"
+        return self.households[kind]
+
+    def enabled(self, rule: str) -> bool:
+        """Return whether `rule` runs (it is a known code and not disabled)."""
+        if rule not in RULES:
+            msg = f"unknown rule code {rule!r}; rule codes are {', '.join(RULES)}"
+            raise RuleSetError(msg)
+        return rule not in self.disabled
+
+    def severity_of(self, rule: str) -> str:
+        """Return the severity of `rule`: the override, else the default in :data:`RULES`."""
+        if rule not in RULES:
+            msg = f"unknown rule code {rule!r}; rule codes are {', '.join(RULES)}"
+            raise RuleSetError(msg)
+        return self.severity.get(rule, RULES[rule].severity)
+
+    def today(self) -> dt.date:
+        """Return :attr:`as_of`, or today's date when it is None."""
+        return self.as_of if self.as_of is not None else dt.date.today()
+
+    def replace(self, **changes: Any) -> RuleSet:
+        """Return a copy with some fields changed (the copy is checked again)."""
+        return replace(self, **changes)
+
+    # -- serialisation ----------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the rules as a plain dict (the inverse of :meth:`from_dict`).
+
+        Returns
+        -------
+        dict
+            Every field; ``households`` as a dict of ``[lower, upper]`` lists,
+            ``disabled`` as a list, ``severity`` as a dict, ``None`` for no bound.
+        """
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "households":
+                value = {kind: list(pair) for kind, pair in value.items()}
+            elif f.name == "disabled":
+                value = list(value)
+            elif f.name == "severity":
+                value = dict(value)
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RuleSet:
+        """Build rules from a dict, as read from TOML or JSON; missing fields keep defaults.
+
+        Parameters
+        ----------
+        data : mapping
+            Field names to values.  An optional ``preset`` (``urban`` or
+            ``rural``) is the starting point; ``households`` overrides only
+            the kinds it names.  ``inf`` (upper) and ``0`` (lower) bounds mean
+            no bound.
+
+        Returns
+        -------
+        RuleSet
+
+        Raises
+        ------
+        RuleSetError
+            On an unknown key (with the list of known ones) or a bad value
+            (a :class:`ValueError` and a :class:`gridgov.GridgovError`).
+
+        Examples
+        --------
+        >>> RuleSet.from_dict({"preset": "rural", "households": {"micro": [10, 80]}}).households
+        mappingproxy({'comprehensive': (100, 600), 'dedicated': (None, None), 'micro': (10, 80)})
+        >>> RuleSet.from_dict({"max_household": 400})
+        Traceback (most recent call last):
+        ...
+        gridgov.rules.ruleset.RuleSetError: unknown rule setting 'max_household'; ...
+        """
+        if not hasattr(data, "items"):
+            msg = f"rules must be a mapping of settings, got {type(data).__name__}"
+            raise RuleSetError(msg)
+        data = dict(data)
+        preset = data.pop("preset", "urban")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(str(k) for k in data if k not in known)
+        if unknown:
+            msg = (
+                f"unknown rule setting {', '.join(map(repr, unknown))}; "
+                f"known settings are preset, {', '.join(sorted(known))}"
+            )
+            raise RuleSetError(msg)
+        if "disabled" in data and not isinstance(data["disabled"], str):
+            data["disabled"] = tuple(data["disabled"])
+        if preset not in ("urban", "rural"):
+            msg = f"unknown rule preset {preset!r}; expected 'urban' or 'rural'"
+            raise RuleSetError(msg)
+        try:
+            return cls.urban(**data) if preset == "urban" else cls.rural(**data)
+        except TypeError as error:  # a value of the wrong type, e.g. read from a file
+            raise RuleSetError(str(error)) from None
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> RuleSet:
+        """Read rules from a TOML file (see the module documentation for an example).
+
+        Parameters
+        ----------
+        path : path-like
+            The file.  Its settings may also sit in a ``[gridgov.rules]`` or
+            ``[rules]`` table (e.g. inside a larger configuration file).
+
+        Returns
+        -------
+        RuleSet
+
+        Raises
+        ------
+        RuleSetError
+            When the file is not valid TOML or holds unknown settings (the
+            message names the file).
+        """
+        path = Path(path)
+        try:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as error:
+            msg = f"rules file {str(path)!r} is not valid TOML: {error}"
+            raise RuleSetError(msg) from None
+        if isinstance(data.get("gridgov"), dict) and "rules" in data["gridgov"]:
+            data = data["gridgov"]["rules"]
+        elif isinstance(data.get("rules"), dict) and len(data) == 1:
+            data = data["rules"]
+        try:
+            return cls.from_dict(data)
+        except (TypeError, ValueError) as error:
+            msg = f"rules file {str(path)!r}: {error}"
+            raise RuleSetError(msg) from None
+
+    def to_toml(self) -> str:
+        """Return the rules as TOML text, every setting written out (``0`` / ``inf``: no bound).
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> import tomllib
+        >>> text = RuleSet(max_area=50_000).to_toml()
+        >>> print(text.splitlines()[0])
+        # gridgov rules (RuleSet); lengths in metres, areas in m²; 0 / inf: no bound
+        >>> RuleSet.from_dict(tomllib.loads(text)) == RuleSet(max_area=50_000)
+        True
+        """
+        lines = ["# gridgov rules (RuleSet); lengths in metres, areas in m²; 0 / inf: no bound"]
+        tables: list[str] = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "households":
+                tables.append("")
+                tables.append("[households]  # [lower, upper] households per grid kind")
+                for kind, (low, high) in value.items():
+                    tables.append(
+                        f"{kind} = [{_toml_value(0 if low is None else low)}, "
+                        f"{_toml_value(math.inf if high is None else high)}]"
+                    )
+            elif f.name == "severity":
+                tables.append("")
+                tables.append("[severity]  # overrides of the default severity of a rule")
+                tables.extend(f'"{rule}" = "{level}"' for rule, level in value.items())
+            elif value is None and f.name == "as_of":
+                lines.append("# as_of = 2025-01-01  # default: today")
+            elif value is None:
+                lines.append(f"{f.name} = {_toml_value(0 if f.name in _LOWER else math.inf)}")
+            else:
+                lines.append(f"{f.name} = {_toml_value(value)}")
+        return "\n".join(lines + tables) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return "'" + value + "'" if "'" not in value else '"' + value.replace("\\", "\\\\") + '"'
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    msg = f"cannot write {value!r} as TOML"
+    raise TypeError(msg)

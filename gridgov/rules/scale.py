@@ -1,0 +1,281 @@
+"""Moderate scale (规模适度): households, persons and area per grid; balance inside a parent.
+
+Loads come from :func:`gridgov.assign` (each household counted in exactly one
+grid), computed once by :func:`gridgov.check`.  Each function returns finding
+records (see :mod:`gridgov.rules.boundary`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridgov.rules._base import (
+    Grids,
+    above,
+    below,
+    empty,
+    fmt_area,
+    fmt_count,
+    present,
+    records,
+)
+
+if TYPE_CHECKING:
+    from gridgov.rules.ruleset import RuleSet
+
+__all__ = [
+    "area_out_of_range",
+    "bounds_of",
+    "too_few_households",
+    "too_many_households",
+    "too_many_persons",
+    "unbalanced_parent",
+]
+
+
+def bounds_of(grids: Grids, rules: RuleSet) -> tuple[np.ndarray, np.ndarray]:
+    """Return the lower and upper household bounds of every grid (NaN: no bound).
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer (``kind`` per row).
+    rules : RuleSet
+        Household bounds per kind.
+
+    Returns
+    -------
+    tuple of ndarray
+    """
+    low = np.full(len(grids), np.nan)
+    high = np.full(len(grids), np.nan)
+    for kind in np.unique(grids.kinds.astype(str)):
+        lo, hi = rules.household_bounds(kind)
+        rows = grids.kinds == kind
+        low[rows] = np.nan if lo is None else lo
+        high[rows] = np.nan if hi is None else hi
+    return low, high
+
+
+def _kind_text(kind: str) -> str:
+    return "" if kind == "comprehensive" else f" ({kind} grid)"
+
+
+def too_many_households(grids: Grids, loads: np.ndarray, *, rules: RuleSet) -> pd.DataFrame:
+    """``scale.too_many_households``: grids above the upper household bound of their kind.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    loads : ndarray of int
+        Households assigned to each row.
+    rules : RuleSet
+        ``households`` bounds.
+
+    Returns
+    -------
+    DataFrame
+        Finding records: value the load, limit the upper bound; geometry the grid.
+    """
+    _, high = bounds_of(grids, rules)
+    has = ~np.isnan(high)
+    rows = np.flatnonzero(has & (loads > np.where(has, high, np.inf)))
+    if not len(rows):
+        return empty()
+    messages = [
+        f"grid {grids.ids[r]} has {fmt_count(loads[r])} households, more than "
+        f"{fmt_count(high[r])}{_kind_text(grids.kinds[r])}"
+        for r in rows
+    ]
+    return records(
+        "scale.too_many_households",
+        grid_id=grids.ids[rows],
+        value=loads[rows].astype(float),
+        limit=high[rows],
+        message=np.array(messages, dtype=object),
+        geometry=grids.geometry[rows],
+    )
+
+
+def too_few_households(grids: Grids, loads: np.ndarray, *, rules: RuleSet) -> pd.DataFrame:
+    """``scale.too_few_households``: grids below the lower household bound of their kind.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    loads : ndarray of int
+        Households assigned to each row.
+    rules : RuleSet
+        ``households`` bounds.
+
+    Returns
+    -------
+    DataFrame
+        Finding records: value the load, limit the lower bound; geometry the grid.
+    """
+    low, _ = bounds_of(grids, rules)
+    has = ~np.isnan(low)
+    rows = np.flatnonzero(has & (loads < np.where(has, low, -np.inf)))
+    if not len(rows):
+        return empty()
+    messages = [
+        f"grid {grids.ids[r]} has {fmt_count(loads[r])} households, fewer than "
+        f"{fmt_count(low[r])}{_kind_text(grids.kinds[r])}"
+        for r in rows
+    ]
+    return records(
+        "scale.too_few_households",
+        grid_id=grids.ids[rows],
+        value=loads[rows].astype(float),
+        limit=low[rows],
+        message=np.array(messages, dtype=object),
+        geometry=grids.geometry[rows],
+    )
+
+
+def too_many_persons(grids: Grids, persons: np.ndarray, *, rules: RuleSet) -> pd.DataFrame:
+    """``scale.too_many_persons``: grids with more persons than ``max_persons``.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    persons : ndarray of float
+        Persons of the households assigned to each row.
+    rules : RuleSet
+        ``max_persons`` (not None).
+
+    Returns
+    -------
+    DataFrame
+        Finding records: value the persons, limit ``max_persons``.
+    """
+    limit = rules.max_persons
+    if limit is None:
+        return empty()
+    rows = np.flatnonzero(above(persons, limit))
+    if not len(rows):
+        return empty()
+    messages = [
+        f"grid {grids.ids[r]} has {fmt_count(persons[r])} persons, more than {fmt_count(limit)}"
+        for r in rows
+    ]
+    return records(
+        "scale.too_many_persons",
+        grid_id=grids.ids[rows],
+        value=persons[rows],
+        limit=float(limit),
+        message=np.array(messages, dtype=object),
+        geometry=grids.geometry[rows],
+    )
+
+
+def area_out_of_range(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
+    """``scale.area_out_of_range``: grids whose area is outside [``min_area``, ``max_area``].
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    rules : RuleSet
+        ``min_area`` and ``max_area`` (m²).
+
+    Returns
+    -------
+    DataFrame
+        Finding records: value the area, limit the violated bound.
+    """
+    area = shapely.area(grids.shapes)
+    low = -np.inf if rules.min_area is None else float(rules.min_area)
+    high = np.inf if rules.max_area is None else float(rules.max_area)
+    small = below(area, low) if np.isfinite(low) else np.zeros(len(area), dtype=bool)
+    large = above(area, high) if np.isfinite(high) else np.zeros(len(area), dtype=bool)
+    rows = np.flatnonzero(small | large)
+    if not len(rows):
+        return empty()
+    notes = grids.note(rows)
+    limit = np.where(small[rows], low, high)
+    messages = [
+        f"grid {grids.ids[r]} covers {fmt_area(area[r])}, "
+        + (f"less than {fmt_area(low)}" if small[r] else f"more than {fmt_area(high)}")
+        + note
+        for r, note in zip(rows, notes, strict=True)
+    ]
+    return records(
+        "scale.area_out_of_range",
+        grid_id=grids.ids[rows],
+        value=area[rows],
+        limit=limit,
+        message=np.array(messages, dtype=object),
+        geometry=grids.geometry[rows],
+    )
+
+
+def unbalanced_parent(
+    grids: Grids, loads: np.ndarray, parents: np.ndarray, *, rules: RuleSet
+) -> pd.DataFrame:
+    """``scale.unbalanced_parent``: parents whose comprehensive grids have uneven loads.
+
+    The coefficient of variation is the population standard deviation of the
+    loads over their mean, over the ``comprehensive`` grids of one parent;
+    parents with fewer than two such grids, or no households, are not judged.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer.
+    loads : ndarray of int
+        Households assigned to each row.
+    parents : ndarray
+        Parent unit id of each row (None when unknown).
+    rules : RuleSet
+        ``max_balance_cv``.
+
+    Returns
+    -------
+    DataFrame
+        Finding records, ``grid_id`` null, columns ``parent_id`` and
+        ``other_id`` the parent: value the CV; geometry the union of the
+        parent's comprehensive grids.
+    """
+    keep = (grids.kinds == "comprehensive") & present(parents)
+    if not keep.any():
+        return empty()
+    table = pd.DataFrame(
+        {
+            "parent": parents[keep].astype(str),
+            "load": loads[keep].astype(float),
+            "row": np.flatnonzero(keep),
+        }
+    )
+    stats = table.groupby("parent", sort=True)["load"].agg(["count", "mean", "std", "min", "max"])
+    stats["std"] = table.groupby("parent", sort=True)["load"].std(ddof=0)
+    stats = stats[(stats["count"] >= 2) & (stats["mean"] > 0)]
+    cv = (stats["std"] / stats["mean"]).to_numpy()
+    bad = above(cv, rules.max_balance_cv)
+    if not bad.any():
+        return empty()
+    chosen = stats.index.to_numpy(dtype=object)[bad]
+    rows_of = table.groupby("parent", sort=True)["row"].agg(list)
+    geoms = [shapely.union_all(grids.shapes[rows_of[p]]) for p in chosen]
+    picked = stats[bad]
+    messages = [
+        f"the {int(s['count'])} comprehensive grids of parent {p} are unbalanced: loads from "
+        f"{s['min']:.0f} to {s['max']:.0f} households (mean {s['mean']:.0f}, CV {c:.2f})"
+        for p, (_, s), c in zip(chosen, picked.iterrows(), cv[bad], strict=True)
+    ]
+    return records(
+        "scale.unbalanced_parent",
+        value=cv[bad],
+        limit=rules.max_balance_cv,
+        message=np.array(messages, dtype=object),
+        geometry=np.array(geoms, dtype=object),
+        parent_id=chosen,
+        other_id=chosen,
+    )

@@ -1,0 +1,307 @@
+"""Boundary rules (边界清晰): each rule triggers, does not, and its boundary value."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely import LineString, MultiPolygon, Point, Polygon, box
+
+from gridgov.check import check
+from gridgov.rules import RuleSet
+from gridgov.rules.boundary import near_lengths
+
+if TYPE_CHECKING:
+    from gridgov.findings import Findings
+
+CRS = "EPSG:4549"
+PARENT = "320102001001"
+A, B, C = (f"{PARENT}00{i}" for i in (1, 2, 3))
+
+
+def layer(geoms: list, ids: list[str] | None = None, **columns: object) -> gpd.GeoDataFrame:
+    ids = ids or [f"{PARENT}{i + 1:03d}" for i in range(len(geoms))]
+    return gpd.GeoDataFrame({"grid_id": ids, **columns}, geometry=geoms, crs=CRS)
+
+
+def of(findings: Findings, rule: str) -> Findings:
+    return findings[findings["rule"] == rule].reset_index(drop=True)
+
+
+def two_cells(width: float = 100.0) -> list[Polygon]:
+    return [box(0, 0, width, 100), box(width, 0, 2 * width, 100)]
+
+
+# -- invalid_geometry ----------------------------------------------------------------
+
+BOWTIE = Polygon([(0, 0), (10, 10), (10, 0), (0, 10), (0, 0)])
+
+
+def test_invalid_geometry_reports_reason_and_location() -> None:
+    findings = check(layer([BOWTIE, box(20, 0, 30, 10)]))
+    hit = of(findings, "boundary.invalid_geometry")
+    assert hit["grid_id"].tolist() == [A]
+    assert "Self-intersection[5 5]" in hit.loc[0, "message"]
+    assert "shapely.make_valid" in hit.loc[0, "message"]
+    assert hit.geometry[0].equals(Point(5, 5))
+    assert hit.loc[0, "severity"] == "error"
+    # the repaired bow-tie has two triangles: the other rules say they measured the repair
+    multi = of(findings, "boundary.multipart")
+    assert multi["grid_id"].tolist() == [A]
+    assert "measured on shapely.make_valid" in multi.loc[0, "message"]
+
+
+def test_valid_geometry_is_not_reported() -> None:
+    assert len(of(check(layer(two_cells())), "boundary.invalid_geometry")) == 0
+
+
+# -- multipart ----------------------------------------------------------------------
+
+
+def test_multipart_lists_parts_and_draws_the_smaller() -> None:
+    pieces = MultiPolygon([box(0, 0, 100, 100), box(200, 0, 210, 10), box(300, 0, 305, 10)])
+    hit = of(check(layer([pieces])), "boundary.multipart")
+    assert (hit.loc[0, "value"], hit.loc[0, "limit"]) == (3, 1)
+    assert "3 disconnected parts (10,000 m², 100 m², 50.0 m²)" in hit.loc[0, "message"]
+    assert hit.geometry[0].area == pytest.approx(150)
+
+
+def test_single_part_multipolygon_is_fine() -> None:
+    one = MultiPolygon([box(0, 0, 100, 100)])
+    assert len(of(check(layer([one])), "boundary.multipart")) == 0
+
+
+def test_parts_touching_at_a_point_are_two_parts() -> None:
+    pieces = MultiPolygon([box(0, 0, 10, 10), box(10, 10, 20, 20)])
+    assert of(check(layer([pieces])), "boundary.multipart")["value"].tolist() == [2]
+
+
+# -- duplicate_id --------------------------------------------------------------------
+
+
+def test_duplicate_id_is_a_finding_not_an_error() -> None:
+    findings = check(layer([*two_cells(), box(0, 100, 100, 200)], ids=[A, A, B]))
+    hit = of(findings, "boundary.duplicate_id")
+    assert hit["grid_id"].tolist() == [A]
+    assert hit.loc[0, "value"] == 2
+    assert hit.geometry[0].area == pytest.approx(20_000)
+    assert len(of(check(layer(two_cells())), "boundary.duplicate_id")) == 0
+
+
+# -- bad_code -----------------------------------------------------------------------
+
+
+def test_bad_code_pattern_and_parent_prefix() -> None:
+    ids = [A, "32010200100", "320102009001001"]
+    findings = check(
+        layer([box(i * 10, 0, i * 10 + 10, 10) for i in range(3)], ids=ids, parent_id=PARENT)
+    )
+    hit = of(findings, "boundary.bad_code")
+    assert hit["grid_id"].tolist() == ["32010200100", "320102009001001"]
+    assert "does not match the code pattern" in hit.loc[0, "message"]
+    assert f"does not start with its parent code {PARENT}" in hit.loc[1, "message"]
+    assert "does not match" not in hit.loc[1, "message"]
+    assert set(hit["severity"]) == {"warning"}
+
+
+def test_bad_code_configurable() -> None:
+    grids = layer([box(0, 0, 10, 10)], ids=["G-1"], parent_id="X")
+    rules = RuleSet(code_pattern=r"^G-\d+$", code_starts_with_parent=False)
+    assert len(of(check(grids, rules=rules), "boundary.bad_code")) == 0
+    assert len(of(check(grids), "boundary.bad_code")) == 1
+
+
+# -- crosses_parent -----------------------------------------------------------------
+
+PARENTS = gpd.GeoDataFrame(
+    {"unit_id": [PARENT, "320102001002"]},
+    geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)],
+    crs=CRS,
+)
+
+
+@pytest.mark.parametrize(("reach", "found"), [(100.02, True), (100.01, False), (100.0, False)])
+def test_crosses_parent_boundary_value(reach: float, found: bool) -> None:
+    grids = layer([box(0, 0, reach, 100)], parent_id=PARENT)
+    hit = of(check(grids, parents=PARENTS), "boundary.crosses_parent")
+    assert len(hit) == int(found)
+    if found:
+        assert hit.loc[0, "value"] == pytest.approx(2.0)
+        assert hit.loc[0, "limit"] == 1.0
+        assert hit.loc[0, "parent_id"] == PARENT
+        assert hit.loc[0, "other_id"] == "320102001002"
+        assert hit.geometry[0].equals_exact(box(100, 0, reach, 100).normalize(), 1e-6) or (
+            hit.geometry[0].symmetric_difference(box(100, 0, reach, 100)).area < 1e-6
+        )
+
+
+def test_crosses_parent_by_largest_overlap() -> None:
+    grids = layer([box(60, 0, 140, 100), box(0, 0, 30, 100)])
+    hit = of(check(grids, parents=PARENTS), "boundary.crosses_parent")
+    assert hit["grid_id"].tolist() == [A]
+    # equal overlap on both sides: the smaller unit id is the parent
+    assert hit.loc[0, "parent_id"] == PARENT
+    assert hit.loc[0, "value"] == pytest.approx(4000)
+    assert "the parent unit it overlaps most" in hit.loc[0, "message"]
+
+
+def test_crosses_parent_skipped_without_parents() -> None:
+    assert check(layer(two_cells())).skipped["boundary.crosses_parent"] == "no parents given"
+
+
+# -- splits_building ----------------------------------------------------------------
+
+
+def buildings(*geoms: Polygon | Point) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"building_id": [f"b{i}" for i in range(len(geoms))]}, geometry=list(geoms), crs=CRS
+    )
+
+
+def test_splits_building_shares() -> None:
+    blds = buildings(box(90, 10, 120, 20), box(10, 10, 20, 20))
+    hit = of(check(layer(two_cells()), buildings=blds), "boundary.splits_building")
+    assert hit["building_id"].tolist() == ["b0"]
+    assert hit.loc[0, "grid_id"] == A  # the smaller share (1/3)
+    assert hit.loc[0, "other_id"] == B
+    assert hit.loc[0, "value"] == pytest.approx(2 / 3)
+    assert hit.loc[0, "limit"] == 1.0
+    assert hit.loc[0, "message"] == f"building b0 is split between grids: 67% in {B}, 33% in {A}"
+    assert hit.geometry[0].equals(box(90, 10, 120, 20))
+
+
+@pytest.mark.parametrize(
+    ("building", "found"),
+    [
+        (box(99.9, 0, 109.9, 10), False),  # 1.0 m² and 1 % on one side: exactly the limits
+        (box(99.8, 0, 109.8, 10), True),  # 2 m², 2 %
+        (box(99.95, 0, 159.95, 10), False),  # 0.5 m² on one side
+        (box(99.0, 0, 299.0, 100), False),  # 100 m² but 0.5 % of 20,000 m²
+    ],
+)
+def test_splits_building_thresholds(building: Polygon, found: bool) -> None:
+    grids = layer([box(0, 0, 100, 100), box(100, 0, 300, 100)])
+    hit = of(check(grids, buildings=buildings(building)), "boundary.splits_building")
+    assert len(hit) == int(found)
+
+
+def test_point_buildings_cannot_be_split() -> None:
+    findings = check(layer(two_cells()), buildings=buildings(Point(100, 50)))
+    assert (
+        findings.skipped["boundary.splits_building"] == "the buildings are points, not footprints"
+    )
+
+
+# -- off_features -------------------------------------------------------------------
+
+
+def features(*lines: LineString) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"kind": ["road"] * len(lines)}, geometry=list(lines), crs=CRS)
+
+
+BOTTOM = LineString([(0, 0), (100, 0)])  # covers the bottom and 5 m of each side
+TOP = LineString([(10, 100), (90, 100)])  # covers x 5..95 of the top (round caps)
+TOP_SHORT = LineString([(11, 100), (89, 100)])
+
+
+@pytest.mark.parametrize(
+    ("lines", "share"),
+    [
+        ((BOTTOM,), 110 / 400),
+        ((BOTTOM, TOP_SHORT), 198 / 400),
+        ((BOTTOM, TOP), 0.5),  # the boundary value: not a finding
+        ((BOTTOM, TOP, LineString([(-3, -10), (-3, 110)])), None),
+        ((), 0.0),
+    ],
+)
+def test_off_features_share(lines: tuple, share: float | None) -> None:
+    grids = layer([box(0, 0, 100, 100)])
+    hit = of(check(grids, features=features(*lines)), "boundary.off_features")
+    if share is not None and share < 0.5:
+        assert hit.loc[0, "value"] == pytest.approx(share, abs=1e-9)
+        assert hit.loc[0, "limit"] == 0.5
+        assert hit.geometry[0].length == pytest.approx(400 * (1 - share))
+        assert hit.loc[0, "severity"] == "warning"
+    else:
+        assert len(hit) == 0
+
+
+def test_off_features_tolerance_is_in_metres() -> None:
+    grids = layer([box(0, 0, 100, 100)])
+    near = features(LineString([(-20, 5.5), (120, 5.5)]), LineString([(-5.5, -20), (-5.5, 120)]))
+    assert len(of(check(grids, features=near), "boundary.off_features")) == 1
+    rules = RuleSet(feature_tolerance=6.0)
+    assert len(of(check(grids, features=near, rules=rules), "boundary.off_features")) == 0
+
+
+def test_off_features_leaves_out_the_jurisdiction_edge() -> None:
+    # a corner grid: its west and south sides are the street's outer edge
+    grids = layer([box(0, 0, 100, 100), box(100, 0, 200, 100)])
+    street = gpd.GeoDataFrame({"unit_id": ["s"]}, geometry=[box(0, 0, 200, 100)], crs=CRS)
+    road = features(LineString([(100, -10), (100, 110)]))
+    with_edge = of(check(grids, features=road), "boundary.off_features")
+    assert with_edge["value"].round(6).tolist() == [0.275, 0.275]
+    hit = of(check(grids, features=road, jurisdiction=street), "boundary.off_features")
+    # left out: west, south and north sides; the east side (on the road) is all that remains
+    assert len(hit) == 0
+
+
+# -- sliver -------------------------------------------------------------------------
+
+
+def spiked(length: float, width: float = 0.4) -> Polygon:
+    return shapely.union(box(0, 0, 100, 100), box(100, 50, 100 + length, 50 + width))
+
+
+@pytest.mark.parametrize(("length", "found"), [(50.0, True), (25.0, False), (20.0, False)])
+def test_sliver_boundary_value(length: float, found: bool) -> None:
+    hit = of(check(layer([spiked(length)])), "boundary.sliver")
+    assert len(hit) == int(found)
+    if found:
+        assert hit.loc[0, "value"] == pytest.approx(0.4 * length, rel=1e-6)
+        assert hit.loc[0, "limit"] == 10.0
+        assert hit.geometry[0].area == pytest.approx(0.4 * length, rel=1e-6)
+
+
+def test_sliver_needs_thinner_than_the_width() -> None:
+    wide = spiked(50.0, width=1.2)
+    assert len(of(check(layer([wide])), "boundary.sliver")) == 0
+    assert len(of(check(layer([wide]), rules=RuleSet(sliver_width=1.5)), "boundary.sliver")) == 1
+
+
+def test_clean_squares_have_no_boundary_findings() -> None:
+    grids = layer(
+        [box(100 * i, 100 * j, 100 * i + 100, 100 * j + 100) for i in range(3) for j in range(3)],
+        parent_id=PARENT,
+    )
+    findings = check(grids)
+    assert len(findings[findings["principle"] == "boundary"]) == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), tol=st.floats(0.5, 20.0))
+def test_near_lengths_match_geos_buffers(seed: int, tol: float) -> None:
+    """The closed-form capsule lengths agree with GEOS (fine buffers) on random lines."""
+    rng = np.random.default_rng(seed)
+    lines = np.array(
+        [LineString(rng.uniform(0, 100, (rng.integers(2, 8), 2))) for _ in range(5)], dtype=object
+    )
+    near = np.array(
+        [LineString(rng.uniform(0, 100, (rng.integers(2, 5), 2))) for _ in range(4)], dtype=object
+    )
+    edge = np.array([LineString(rng.uniform(0, 100, (3, 2)))], dtype=object)
+    length, on_edge, on_either = near_lengths(lines, near, edge, tol)
+    zone_edge = shapely.buffer(edge[0], tol, quad_segs=64)
+    zone_all = shapely.union(shapely.buffer(shapely.union_all(near), tol, quad_segs=64), zone_edge)
+    np.testing.assert_allclose(length, shapely.length(lines))
+    np.testing.assert_allclose(
+        on_edge, shapely.length(shapely.intersection(lines, zone_edge)), atol=0.005 * tol + 1e-6
+    )
+    np.testing.assert_allclose(
+        on_either, shapely.length(shapely.intersection(lines, zone_all)), atol=0.005 * tol + 1e-6
+    )
