@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from gridgov import crs, datasets
+from gridgov import crs, datasets, graph
+from gridgov.assign import HOW, assign, assign_by_network, summarize_assignment
+from gridgov.check import check
+from gridgov.compare import CHANGE_CLASSES, Changes, compare
 from gridgov.crs import (
     from_bd09,
     from_gcj02,
@@ -20,6 +23,14 @@ from gridgov.crs import (
     to_metric,
 )
 from gridgov.errors import CRSError, GridgovError, GridgovWarning, LayerError
+from gridgov.findings import (
+    FINDING_COLUMNS,
+    PRINCIPLES,
+    SEVERITIES,
+    Findings,
+    FindingsSummary,
+    make_findings,
+)
 from gridgov.layers import (
     read_buildings,
     read_households,
@@ -28,6 +39,9 @@ from gridgov.layers import (
     read_stations,
     validate_layer,
 )
+from gridgov.propose import Plan, propose
+from gridgov.rules import GRID_KINDS, RULES, RuleInfo, RuleSet, RuleSetError
+from gridgov.unify import RELATIONS, UNIFY_RULES, OneNetwork, unify
 
 try:
     __version__ = version("gridgov")
@@ -35,21 +49,57 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "CHANGE_CLASSES",
+    "FINDING_COLUMNS",
+    "GRID_KINDS",
+    "HOW",
+    "PRINCIPLES",
+    "RELATIONS",
+    "RULES",
+    "SEVERITIES",
+    "UNIFY_RULES",
     "CRSError",
+    "Changes",
+    "Findings",
+    "FindingsSummary",
     "GridgovError",
     "GridgovWarning",
     "LayerError",
+    "OneNetwork",
+    "Plan",
+    "RuleInfo",
+    "RuleSet",
+    "RuleSetError",
     "__version__",
+    "assign",
+    "assign_by_network",
+    "check",
+    "compare",
     "crs",
     "datasets",
     "from_bd09",
     "from_gcj02",
+    "graph",
+    "make_findings",
     "metric_crs",
+    "propose",
     "read_buildings",
     "read_households",
     "read_layer",
     "read_roads",
     "read_stations",
+    "summarize_assignment",
     "to_metric",
+    "unify",
     "validate_layer",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import :mod:`gridgov.distributed` on first use (it needs the ``dask`` extra)."""
+    if name == "distributed":
+        import importlib
+
+        return importlib.import_module("gridgov.distributed")
+    msg = f"module 'gridgov' has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -108,6 +108,7 @@ __all__ = [
     "demo_gcj02_csv_path",
     "demo_path",
     "load_demo",
+    "score_defects",
 ]
 
 #: Reference date of the demo: ``adjustment.review_due`` ages are counted to it.
@@ -355,3 +356,63 @@ def demo_defects() -> pd.DataFrame:
         na_values={"value": [""], "grid_id": [""], "household_id": [""], "other_id": [""]},
         encoding="utf-8",
     )
+
+
+_KEYS = ["rule", "grid_id", "household_id", "other_id"]
+
+
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.reindex(columns=[*_KEYS, "value"]).copy()
+    for key in _KEYS:
+        values = out[key].astype(object)
+        out[key] = values.where(values.notna(), "").astype(str)
+    out["value"] = pd.to_numeric(out["value"], errors="coerce").astype("float64")
+    return out
+
+
+def score_defects(findings: pd.DataFrame, *, stage: str = "check") -> pd.DataFrame:
+    """Match findings against the planted defects of one stage of the demo.
+
+    A finding matches a planted defect when ``rule``, ``grid_id``,
+    ``household_id`` and ``other_id`` are equal (missing ids count as equal).
+
+    Parameters
+    ----------
+    findings : DataFrame
+        Findings of ``gg.check`` on the demo governance network (``stage=
+        "check"``), or the conflicts of ``gg.unify`` (``stage="unify"``).
+    stage : {"check", "unify", "compare"}
+        The stage of :func:`demo_defects` to score against.
+
+    Returns
+    -------
+    DataFrame
+        One row per planted defect or finding: the four keys, ``value`` (the
+        finding's measure), ``value_truth`` (the planted one) and ``status``:
+        ``found``, ``missed`` (planted, not found) or ``unexpected`` (found,
+        not planted); sorted by status then keys.
+
+    Examples
+    --------
+    >>> import gridgov as gg
+    >>> demo = load_demo(metric=True)
+    >>> findings = gg.check(demo.governance, jurisdiction=demo.street)
+    >>> score = score_defects(findings)
+    >>> score["status"].value_counts().to_dict()
+    {'missed': 120, 'found': 8}
+    """
+    truth = demo_defects()
+    truth = truth[truth["stage"] == stage]
+    if truth.empty:
+        msg = f"stage must be one of {sorted(set(demo_defects()['stage']))}, got {stage!r}"
+        raise ValueError(msg)
+    merged = _keyed(findings).merge(
+        _keyed(truth), on=_KEYS, how="outer", suffixes=("", "_truth"), indicator=True
+    )
+    status = (
+        merged["_merge"]
+        .astype(str)
+        .map({"both": "found", "right_only": "missed", "left_only": "unexpected"})
+    )
+    out = merged[[*_KEYS, "value", "value_truth"]].assign(status=status.to_numpy())
+    return out.sort_values(["status", *_KEYS], kind="stable").reset_index(drop=True)
