@@ -30,8 +30,8 @@ import numpy as np
 import shapely
 from shapely.affinity import translate
 
-import gridgov.check as gc
 from gridgov.assign import assign, assign_by_network
+from gridgov.check import check
 from gridgov.rules import RuleSet
 
 CRS = "EPSG:4549"
@@ -185,7 +185,7 @@ def main() -> None:
     _, t_assign = timed("gg.assign", assign, data["households"], {"grids": grids})
     findings, t_check = timed(
         "gg.check (every rule on)",
-        gc.check,
+        check,
         grids,
         jurisdiction=data["jurisdiction"],
         households=data["households"],

@@ -21,7 +21,7 @@ import shapely
 from gridgov.crs import require_metric
 from gridgov.errors import LayerError
 from gridgov.findings import Findings, make_findings
-from gridgov.layers import validate_layer
+from gridgov.layers import _trusted, validate_layer
 from gridgov.rules import RULES, RuleSet, adjustment, boundary, coverage, scale
 from gridgov.rules._base import Grids, nullable, present
 
@@ -287,7 +287,15 @@ class _Checker:
         serving = self.run["coverage.service_gap"]
         total = 5 + int(assigning) + int(serving)
         parts: list[pd.DataFrame] = []
+        inputs = self.inputs
         with (
+            _trusted(  # validated in check: assign and assign_by_network need not again
+                {
+                    "households": (inputs.households, None),
+                    "stations": (inputs.stations, None),
+                    "roads": (inputs.roads, None),
+                }
+            ),
             tqdm(total=total, desc="check", unit="step", disable=not progress) as bar,
             ThreadPoolExecutor(max_workers=2) as pool,
         ):

@@ -35,6 +35,13 @@ __all__ = [
 ]
 
 
+#: Radii (metres) of the bounding-box queries that find the candidate roads of a
+#: point before their exact distances, tried in turn for the points not yet snapped;
+#: points farther from every road fall back to the (slower) nearest-neighbour
+#: search.  They change speed only, never results.
+SNAP_RADII: tuple[float, ...] = (8.0, 32.0, 128.0)
+
+
 @dataclass(frozen=True)
 class Snap:
     """Points snapped to the pieces of a :class:`RoadNetwork`.
@@ -110,19 +117,96 @@ class RoadNetwork:
         n = len(points)
         if n == 0 or len(self.pieces) == 0:
             return Snap(np.full(n, -1, dtype=np.int64), np.full(n, np.nan), np.full(n, np.inf))
-        (point, piece), distance = self._tree.query_nearest(
-            points, return_distance=True, all_matches=True
-        )
-        order = np.lexsort((piece, point))
-        point, piece, distance = point[order], piece[order], distance[order]
-        first = np.ones(len(point), dtype=bool)
-        first[1:] = point[1:] != point[:-1]
         chosen = np.full(n, -1, dtype=np.int64)
-        chosen[point[first]] = piece[first]
         snapped = np.full(n, np.inf)
-        snapped[point[first]] = distance[first]
-        along = shapely.line_locate_point(self.pieces[chosen], points)
+        along = np.full(n, np.nan)
+        xy = shapely.get_coordinates(points)
+        coords, part = shapely.get_coordinates(self.pieces, return_index=True)
+        same = part[1:] == part[:-1]
+        a, b, seg_piece = coords[:-1][same], coords[1:][same], part[:-1][same]
+        seg_len = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
+        # distance along the piece to each segment's start
+        before = np.cumsum(seg_len) - seg_len
+        first_of_piece = np.r_[True, seg_piece[1:] != seg_piece[:-1]]
+        seg_start = before - np.maximum.accumulate(np.where(first_of_piece, before, 0.0))
+        low, high = np.minimum(a, b), np.maximum(a, b)
+        # Most points lie near a road.  For a radius r, the segments whose bounding box
+        # grown by r holds a point are a superset of the segments within r of it: when the
+        # nearest of those candidates is within r, it is the nearest of all.  A bounding-box
+        # query and numpy point-segment distances are far cheaper than GEOS distances or
+        # its nearest-neighbour search; the points far from every road go on to a larger r.
+        far = np.arange(n)
+        radii = [*SNAP_RADII, np.inf]
+        for k, radius in enumerate(radii):
+            if np.isfinite(radius):
+                grown = shapely.box(
+                    low[:, 0] - radius, low[:, 1] - radius, high[:, 0] + radius, high[:, 1] + radius
+                )
+                # the points in the tree and the few grown boxes querying it: much cheaper
+                # than a million point queries
+                seg, point = shapely.STRtree(points[far]).query(grown)
+                point = far[point]
+            else:  # the last points: every segment of the pieces nearest by GEOS
+                (q, piece), _ = self._tree.query_nearest(
+                    points[far], return_distance=True, all_matches=True
+                )
+                starts = np.searchsorted(seg_piece, piece, side="left")
+                stops = np.searchsorted(seg_piece, piece, side="right")
+                counts = stops - starts
+                point = np.repeat(far[q], counts)
+                seg = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(
+                    counts.sum()
+                )
+            t, distance = _project(xy[point], a[seg], b[seg], seg_len[seg])
+            pick = _nearest_candidate(point, seg_piece[seg], distance, seg)
+            who, seg = point[pick], seg[pick]
+            chosen[who], snapped[who] = seg_piece[seg], distance[pick]
+            along[who] = seg_start[seg] + t[pick] * seg_len[seg]
+            undecided = far[snapped[far] > radius]
+            if k < len(radii) - 1:
+                chosen[undecided], snapped[undecided], along[undecided] = -1, np.inf, np.nan
+            far = undecided
+            if not len(far):
+                break
         return Snap(chosen, np.clip(along, 0.0, self.length[chosen]), snapped)
+
+
+def _project(
+    p: np.ndarray, a: np.ndarray, b: np.ndarray, length: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parameter (0..1) of the point of segment [a, b] nearest to p, and the distance."""
+    ab = b - a
+    squared = length * length
+    t = np.einsum("ij,ij->i", p - a, ab) / np.where(squared > 0, squared, 1.0)
+    t = np.clip(np.where(squared > 0, t, 0.0), 0.0, 1.0)
+    # the ends exactly, so that a point nearest to a node is equally far from its pieces
+    foot = np.where((t >= 1.0)[:, None], b, a + t[:, None] * ab)
+    return t, np.hypot(p[:, 0] - foot[:, 0], p[:, 1] - foot[:, 1])
+
+
+def _nearest_candidate(
+    point: np.ndarray, piece: np.ndarray, distance: np.ndarray, seg: np.ndarray
+) -> np.ndarray:
+    """Position of each point's nearest candidate (lowest piece, then segment, on ties).
+
+    Linear in the number of candidates once they are grouped by point (STRtree
+    answers come grouped by query; they are sorted stably otherwise).
+    """
+    if len(point) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.arange(len(point))
+    if np.any(point[1:] < point[:-1]):
+        order = np.argsort(point, kind="stable")
+        point, piece, distance, seg = point[order], piece[order], distance[order], seg[order]
+    new_group = np.r_[True, point[1:] != point[:-1]]
+    starts = np.flatnonzero(new_group)
+    group = np.cumsum(new_group) - 1
+    big = np.iinfo(np.int64).max
+    best = distance == np.minimum.reduceat(distance, starts)[group]
+    best &= piece == np.minimum.reduceat(np.where(best, piece, big), starts)[group]
+    best &= seg == np.minimum.reduceat(np.where(best, seg, big), starts)[group]
+    picked: np.ndarray = order[best]  # one per point: a (point, segment) pair is unique
+    return picked
 
 
 def road_network(lines: Iterable[Any]) -> RoadNetwork:

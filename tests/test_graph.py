@@ -278,3 +278,28 @@ def test_demo_service_gaps() -> None:
     assert sorted(unreachable) == sorted(gaps.index)
     np.testing.assert_allclose(result.loc[gaps.index, "distance"], gaps, rtol=1e-9)
     assert (result.loc[gaps.index, "reason"] == "beyond_max_distance").all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_snap_is_the_exact_nearest_piece_near_and_far(seed: int) -> None:
+    """The range-query fast path and the far fallback both give the brute-force nearest."""
+    rng = np.random.default_rng(seed)
+    lines = [LineString(rng.uniform(0, 400, size=(rng.integers(2, 5), 2))) for _ in range(25)]
+    lines.append(LineString([(0, 0), (400, 0)]))  # a duplicate-distance partner below
+    lines.append(LineString([(0, 0), (400, 0)]))
+    net = road_network(lines)
+    # near points, far points (beyond SNAP_RADII from everything) and exact ties
+    points = shapely.points(
+        np.vstack([rng.uniform(-50, 450, size=(300, 2)), [[200, -900], [5000, 5000], [10, 0]]])
+    )
+    snap = net.snap(points)
+    every = shapely.distance(points[:, None], net.pieces[None, :])
+    best = every.min(axis=1)
+    # numpy point-segment distances agree with GEOS's to rounding
+    np.testing.assert_allclose(snap.distance, best, rtol=1e-12, atol=1e-9)
+    # the chosen piece is a nearest one, and the lowest of those at (numerically) the same distance
+    at_best = every <= best[:, None] + 1e-9
+    np.testing.assert_array_equal(snap.piece, np.argmax(at_best, axis=1))
+    # the snapped position lies on the chosen piece, at the snap distance from the point
+    foot = shapely.line_interpolate_point(net.pieces[snap.piece], snap.along)
+    np.testing.assert_allclose(shapely.distance(foot, points), snap.distance, atol=1e-9)

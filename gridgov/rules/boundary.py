@@ -358,11 +358,18 @@ def splits_building(
     """
     if not len(footprints):
         return empty()
-    bi, gi = shapely.STRtree(grids.shapes).query(footprints, predicate="intersects")
+    # the tree holds the (small) footprints and the grids query it: each grid is prepared
+    # once for all its candidates, rather than each footprint tested on an unprepared grid
+    tree = shapely.STRtree(footprints)
+    gi, bi = tree.query(grids.shapes, predicate="intersects")
     if not len(bi):
         return empty()
+    order = np.lexsort((gi, bi))  # by building, then grid: the order of the records below
+    gi, bi = gi[order], bi[order]
     total = shapely.area(footprints)
-    covered = shapely.covers(grids.shapes[gi], footprints[bi])
+    cg, cb = tree.query(grids.shapes, predicate="covers")
+    width = np.int64(len(footprints))
+    covered = np.isin(gi.astype(np.int64) * width + bi, cg.astype(np.int64) * width + cb)
     inside = total[bi].copy()
     partial = np.flatnonzero(~covered)
     inside[partial] = shapely.area(
