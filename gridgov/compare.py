@@ -23,6 +23,7 @@ import shapely
 
 from gridgov.assign import assign
 from gridgov.crs import require_metric
+from gridgov.graph import edge_components
 from gridgov.layers import validate_layer
 
 if TYPE_CHECKING:
@@ -341,22 +342,6 @@ def _flow_line(flows: pd.DataFrame) -> str:
 # matching
 
 
-def _components(n_nodes: int, edges_a: np.ndarray, edges_b: np.ndarray) -> np.ndarray:
-    """Label the connected components of an edge list by their smallest node."""
-    labels = np.arange(n_nodes)
-    if len(edges_a) == 0:
-        return labels
-    while True:
-        low = np.minimum(labels[edges_a], labels[edges_b])
-        updated = labels.copy()
-        np.minimum.at(updated, edges_a, low)
-        np.minimum.at(updated, edges_b, low)
-        updated = updated[updated]  # pointer jumping
-        if np.array_equal(updated, labels):
-            return labels
-        labels = updated
-
-
 def _best(
     keys: list[np.ndarray], groups: np.ndarray, values: np.ndarray, n_groups: int
 ) -> np.ndarray:
@@ -549,7 +534,7 @@ def _groups(
     has_pred, has_succ = pred >= 0, succ >= 0
     edges_a = np.r_[pred[has_pred], np.flatnonzero(has_succ)]
     edges_b = np.r_[np.flatnonzero(has_pred) + n_old, succ[has_succ] + n_old]
-    labels = _components(n_old + n_new, edges_a, edges_b)
+    labels = edge_components(n_old + n_new, edges_a, edges_b)
     group: np.ndarray = np.unique(labels, return_inverse=True)[1]
     # groups in order of their smallest grid id
     ids = np.r_[old_ids, new_ids].astype(str)

@@ -68,6 +68,7 @@ import pandas as pd
 import shapely
 from tqdm import tqdm
 
+from gridgov.atoms import MAX_ATOMS, MIN_BLOCK_SHARE, Atoms, make_atoms
 from gridgov.check import check
 from gridgov.compare import (
     Changes,
@@ -82,6 +83,13 @@ from gridgov.compare import (
 )
 from gridgov.crs import require_metric
 from gridgov.errors import GridgovError, LayerError
+from gridgov.graph import (
+    BALANCE_TOLERANCE,
+    SWEEP_ANGLES,
+    PartitionGraph,
+    adjacency,
+    balanced_partition,
+)
 from gridgov.layers import validate_layer
 from gridgov.rules import RuleSet
 
@@ -93,20 +101,22 @@ if TYPE_CHECKING:
 
     from gridgov.findings import Findings
 
-__all__ = ["Plan", "propose"]
+__all__ = [
+    "ATTEMPTS",
+    "BALANCE_TOLERANCE",
+    "EXTRA_PARTS",
+    "MAX_ATOMS",
+    "MIN_BLOCK_SHARE",
+    "NEIGHBOURS",
+    "SWEEP_ANGLES",
+    "Plan",
+    "propose",
+]
 
 #: How many seeded spanning-tree attempts a split makes for each number of parts.
 ATTEMPTS = 24
 #: How many parts beyond the smallest feasible number a split may try.
 EXTRA_PARTS = 2
-#: Without buildings, households are gathered into about this many locations per grid.
-MAX_ATOMS = 300
-#: Road faces or unit pieces smaller than this share of the grid are absorbed by a neighbour.
-MIN_BLOCK_SHARE = 0.005
-#: Sweep directions tried before random spanning trees: straight cuts at these angles.
-SWEEP_ANGLES = tuple(math.pi * k / 4 for k in range(8))
-#: Parts whose loads all lie within this fraction of the mean load count as even.
-BALANCE_TOLERANCE = 0.05
 #: How many neighbours (longest shared boundary first) a recombination considers.
 NEIGHBOURS = 4
 _SNAP = 0.01  # metres: neighbouring grids closer than this share a boundary
@@ -230,527 +240,6 @@ class Plan:
 
 
 # ---------------------------------------------------------------------------
-# graph helpers — PRIVATE, to be moved into gridgov/graph.py (the only module
-# that builds networkx graphs): rook adjacency weighted by shared boundary
-# length, and the balanced contiguous partition of a node-weighted graph.
-
-
-def _adjacency(geoms: np.ndarray, *, tolerance: float = 0.0) -> nx.Graph:
-    """Rook adjacency of polygons: nodes ``0..n-1``, edges where boundaries share length.
-
-    Edge attribute ``length`` is the shared boundary length (metres).  With
-    ``tolerance > 0`` a boundary counts as shared where it lies within that
-    distance of the other polygon (digitising noise between neighbours), and
-    must be longer than ten times the tolerance (corners meeting are no edge).
-    """
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(geoms)))
-    if len(geoms) < 2:
-        return graph
-    tree = shapely.STRtree(geoms)
-    if tolerance > 0:
-        left, right = tree.query(geoms, predicate="dwithin", distance=tolerance)
-    else:
-        left, right = tree.query(geoms, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
-    rings = shapely.boundary(geoms)
-    if tolerance > 0:
-        shared = shapely.intersection(rings[left], shapely.buffer(geoms[right], tolerance))
-    else:
-        shared = shapely.intersection(rings[left], rings[right])
-    length = shapely.length(shared)
-    edge = length > 10 * tolerance  # polygons meeting at a corner share no boundary
-    graph.add_weighted_edges_from(
-        zip(left[edge].tolist(), right[edge].tolist(), length[edge].tolist(), strict=True),
-        weight="length",
-    )
-    return graph
-
-
-@dataclass(frozen=True)
-class _Network:
-    """A node-weighted graph in array form, for the partition search."""
-
-    graph: nx.Graph  # nodes 0..n-1, edge attribute "length"
-    weight: np.ndarray  # households per node
-    blocks: np.ndarray  # block (unit, road face) of each node
-    xy: np.ndarray  # a point of each node, for sweeps
-    source: np.ndarray = field(init=False)  # edges (source < target), sorted
-    target: np.ndarray = field(init=False)
-    length: np.ndarray = field(init=False)
-    neighbours: list[list[int]] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        edges = sorted(
-            (min(u, v), max(u, v), d["length"]) for u, v, d in self.graph.edges(data=True)
-        )
-        array = np.array(edges, dtype=float).reshape(-1, 3)
-        source, target = array[:, 0].astype(np.int64), array[:, 1].astype(np.int64)
-        neighbours: list[list[int]] = [[] for _ in range(len(self.weight))]
-        for u, v in zip(source.tolist(), target.tolist(), strict=True):
-            neighbours[u].append(v)
-            neighbours[v].append(u)
-        object.__setattr__(self, "source", source)
-        object.__setattr__(self, "target", target)
-        object.__setattr__(self, "length", array[:, 2])
-        object.__setattr__(self, "neighbours", neighbours)
-
-    def connected(self, mask: np.ndarray) -> bool:
-        """Whether the nodes in `mask` induce a connected subgraph (breadth-first search)."""
-        nodes = np.flatnonzero(mask)
-        if len(nodes) == 0:
-            return False
-        neighbours = self.neighbours
-        seen = {int(nodes[0])}
-        frontier = [int(nodes[0])]
-        while frontier:
-            node = frontier.pop()
-            for other in neighbours[node]:
-                if mask[other] and other not in seen:
-                    seen.add(other)
-                    frontier.append(other)
-        return len(seen) == len(nodes)
-
-    def cut_length(self, label: np.ndarray) -> float:
-        return float(self.length[label[self.source] != label[self.target]].sum())
-
-    def blocks_cut(self, label: np.ndarray) -> int:
-        """Count the blocks whose nodes lie in several parts (label -1: ignored)."""
-        valid = label >= 0
-        if not valid.any():
-            return 0
-        width = int(label.max()) + 1
-        codes = np.unique(self.blocks[valid] * width + label[valid])
-        return int((np.bincount(codes // width) > 1).sum())
-
-
-def _spanning_tree(
-    network: _Network, alive: np.ndarray, rng: np.random.Generator
-) -> list[list[int]]:
-    """Random spanning tree of the alive nodes (Kruskal), as adjacency lists.
-
-    Edges between blocks weigh more than every edge inside one, so the tree
-    crosses block boundaries as rarely as the graph allows.
-    """
-    noise = rng.random(len(network.source))
-    weights = noise + (network.blocks[network.source] != network.blocks[network.target])
-    usable = np.flatnonzero(alive[network.source] & alive[network.target])
-    root = list(range(len(alive)))
-
-    def find(node: int) -> int:
-        while root[node] != node:
-            root[node] = root[root[node]]
-            node = root[node]
-        return node
-
-    adjacency: list[list[int]] = [[] for _ in range(len(alive))]
-    for edge in usable[np.argsort(weights[usable], kind="stable")]:
-        u, v = int(network.source[edge]), int(network.target[edge])
-        ru, rv = find(u), find(v)
-        if ru != rv:
-            root[ru] = rv
-            adjacency[u].append(v)
-            adjacency[v].append(u)
-    return adjacency
-
-
-class _Cuts:
-    """Candidate pieces of the alive nodes: their loads, and their node masks on demand."""
-
-    def __init__(
-        self,
-        loads: np.ndarray,
-        order: np.ndarray,
-        spans: np.ndarray,
-        alive: np.ndarray,
-        complement: np.ndarray,
-        *,
-        connected: bool,
-    ) -> None:
-        self.loads = loads
-        self.connected = connected  # every piece and its remainder are known to be connected
-        self._order = order  # node order in which each piece is a contiguous slice
-        self._spans = spans  # (start, stop) of each piece's slice
-        self._alive = alive
-        self._complement = complement  # the piece is the alive nodes outside the slice
-
-    def mask(self, index: int) -> np.ndarray:
-        start, stop = self._spans[index]
-        inside = np.zeros(len(self._alive), dtype=bool)
-        inside[self._order[start:stop]] = True
-        return self._alive & ~inside if self._complement[index] else inside
-
-
-def _tree_cuts(adjacency: list[list[int]], alive: np.ndarray, weight: np.ndarray) -> _Cuts:
-    """Both sides of every edge of a spanning tree (subtrees are slices of a preorder)."""
-    start = int(np.flatnonzero(alive)[0])
-    order, parent, stack = [], {start: -1}, [start]
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        for other in adjacency[node]:
-            if other != parent[node]:
-                parent[other] = node
-                stack.append(other)
-    size = dict.fromkeys(order, 1)
-    load = {node: float(weight[node]) for node in order}
-    for node in reversed(order[1:]):
-        size[parent[node]] += size[node]
-        load[parent[node]] += load[node]
-    total = load[start]
-    below = np.array([load[node] for node in order[1:]])
-    starts = np.arange(1, len(order))
-    stops = starts + np.array([size[node] for node in order[1:]], dtype=np.int64)
-    spans = np.repeat(np.c_[starts, stops], 2, axis=0)
-    loads = np.c_[below, total - below].ravel()
-    complement = np.tile([False, True], len(starts))
-    return _Cuts(loads, np.asarray(order), spans, alive, complement, connected=True)
-
-
-def _sweep_cuts(network: _Network, alive: np.ndarray, angle: float) -> _Cuts:
-    """List the pieces a straight line at `angle` sweeps off, node by node."""
-    nodes = np.flatnonzero(alive)
-    direction = np.array([math.cos(angle), math.sin(angle)])
-    order = nodes[np.argsort(network.xy[nodes] @ direction, kind="stable")]
-    loads = np.cumsum(network.weight[order])[:-1]
-    spans = np.c_[np.zeros(len(loads), dtype=np.int64), np.arange(1, len(order))]
-    return _Cuts(loads, order, spans, alive, np.zeros(len(loads), dtype=bool), connected=False)
-
-
-def _bite(
-    network: _Network,
-    cuts: _Cuts,
-    *,
-    alive: np.ndarray,
-    target: float,
-    low: float,
-    high: float,
-    checked: int = 8,
-) -> np.ndarray | None:
-    """Pick the candidate piece with load in [low, high] closest to `target`, or None.
-
-    Pieces cutting fewer blocks come first.  A piece and its remainder must be
-    connected (known for tree cuts, checked on the `checked` best sweep cuts).
-    """
-    fits = np.flatnonzero((cuts.loads >= low) & (cuts.loads <= high))
-    masks = {int(i): cuts.mask(int(i)) for i in fits}
-    if not masks:
-        return None
-    size = int(network.blocks.max()) + 1
-    in_alive = np.bincount(network.blocks[alive], minlength=size)
-    ranked = []
-    for i, mask in masks.items():
-        in_piece = np.bincount(network.blocks[mask], minlength=size)
-        split = int(((in_piece > 0) & (in_piece < in_alive)).sum())
-        ranked.append((split, abs(float(cuts.loads[i]) - target), i))
-    ranked.sort()
-    for _, _, i in ranked if cuts.connected else ranked[:checked]:
-        piece = masks[i]
-        if cuts.connected or (network.connected(piece) and network.connected(alive & ~piece)):
-            return piece
-    return None
-
-
-def _partition(
-    network: _Network,
-    *,
-    parts: int,
-    low: float,
-    high: float,
-    rng: np.random.Generator,
-    attempts: int,
-) -> np.ndarray | None:
-    """Balanced contiguous partition of the network into `parts` parts within [low, high].
-
-    Attempt ``i`` bites parts off one at a time, each the candidate closest to
-    the remaining mean: the first attempts with straight sweeps at
-    :data:`SWEEP_ANGLES`, the rest with random spanning trees (gerrychain's
-    recursive tree partition).  Of all successful attempts the partition kept
-    cuts the fewest blocks, then is even (within :data:`BALANCE_TOLERANCE`),
-    then has the shortest cut, then the smallest deviation.  Returns the part
-    label of every node, or None.
-    """
-    count = len(network.weight)
-    mean = float(network.weight.sum()) / parts
-    best: tuple[tuple[int, bool, float, float, int], np.ndarray] | None = None
-    for attempt in range(attempts):
-        alive = np.ones(count, dtype=bool)
-        label = np.full(count, parts - 1)
-        for made in range(parts - 1):
-            left = parts - made
-            rest = float(network.weight[alive].sum())
-            lo = max(low, rest - (left - 1) * high)
-            hi = min(high, rest - (left - 1) * low)
-            if attempt < len(SWEEP_ANGLES):
-                cuts = _sweep_cuts(network, alive, SWEEP_ANGLES[attempt])
-            else:
-                cuts = _tree_cuts(_spanning_tree(network, alive, rng), alive, network.weight)
-            piece = _bite(network, cuts, alive=alive, target=rest / left, low=lo, high=hi)
-            if piece is None:
-                break
-            label[piece] = made
-            alive &= ~piece
-        else:
-            loads = np.bincount(label, weights=network.weight, minlength=parts)
-            deviation = float(np.abs(loads - mean).max())
-            key = (
-                network.blocks_cut(label),
-                deviation > BALANCE_TOLERANCE * mean,
-                round(network.cut_length(label), 6),
-                deviation,
-                attempt,
-            )
-            if best is None or key < best[0]:
-                best = (key, label)
-    if best is None:
-        return None
-    graph = network.graph
-    for part in range(parts):
-        nodes = np.flatnonzero(best[1] == part).tolist()
-        if not nx.is_connected(graph.subgraph(nodes)):  # pragma: no cover - guaranteed above
-            msg = "internal error: a part of a split is not contiguous"
-            raise GridgovError(msg)
-    return best[1]
-
-
-# ---------------------------------------------------------------------------
-# atoms: the pieces of a grid that no new boundary may cut
-
-
-def _clip(geoms: np.ndarray, region: shapely.Geometry) -> np.ndarray:
-    hits = shapely.STRtree(geoms).query(region, predicate="intersects") if len(geoms) else []
-    pieces = shapely.get_parts(shapely.intersection(geoms[np.sort(hits)], region))
-    out: np.ndarray = pieces[shapely.area(pieces) > 0] if len(pieces) else pieces
-    return out
-
-
-def _tessellate(region: shapely.Geometry, seeds: np.ndarray) -> np.ndarray:
-    """Partition `region` into one cell per seed (Voronoi of the seeds' outlines).
-
-    Polygon seeds lie whole in their cell; the space between them goes to the
-    nearest seed.  Cells are clipped to `region` and always partition it: when
-    GEOS cannot build a valid Voronoi diagram of the outlines (degenerate,
-    co-circular generators), one generator per seed is used, and failing that
-    the space between the seeds is left in one piece.
-    """
-    if len(seeds) < 2:
-        return np.array([region], dtype=object)
-    polygonal = shapely.area(seeds) > 0
-    spacing = max(math.sqrt(region.area) / 100.0, 1e-6)
-    rings = shapely.segmentize(shapely.boundary(seeds[polygonal]), spacing)
-    ring_xy, ring_index = shapely.get_coordinates(rings, return_index=True)
-    point_xy, point_index = shapely.get_coordinates(seeds[~polygonal], return_index=True)
-    outlines = (
-        np.vstack([ring_xy, point_xy]),
-        np.r_[np.flatnonzero(polygonal)[ring_index], np.flatnonzero(~polygonal)[point_index]],
-    )
-    centres = (
-        shapely.get_coordinates(shapely.point_on_surface(seeds)),
-        np.arange(len(seeds)),
-    )
-    residual = region.difference(shapely.union_all(seeds[polygonal])) if polygonal.any() else region
-    for xy, owner in (outlines, centres):
-        cells = _voronoi_cells(region, xy, owner, len(seeds), spacing=spacing)
-        if cells is None:
-            continue
-        if polygonal.any():
-            cells = shapely.intersection(cells, residual)
-            cells[polygonal] = shapely.union(seeds[polygonal], cells[polygonal])
-        if abs(shapely.area(cells).sum() - region.area) <= 1e-9 * region.area:
-            return cells
-    pieces = shapely.get_parts(residual)
-    out: np.ndarray = np.r_[seeds[polygonal], pieces[shapely.area(pieces) > 0]]
-    return out
-
-
-def _voronoi_cells(
-    region: shapely.Geometry, xy: np.ndarray, owner: np.ndarray, count: int, *, spacing: float
-) -> np.ndarray | None:
-    """Unite the Voronoi cells of the points `xy` by `owner`, clipped to `region`.
-
-    Generators closer than the precision are merged and the others jittered by
-    a thousandth of `spacing` (deterministically: the jitter depends only on
-    the points), which lifts the degeneracies of collinear, evenly spaced
-    outlines.  None when GEOS returns an invalid diagram.
-    """
-    xy, first = np.unique(np.round(xy / _PRECISION) * _PRECISION, axis=0, return_index=True)
-    owner = owner[first]
-    if len(np.unique(owner)) < 2:
-        return None
-    jitter = np.random.default_rng(len(xy)).uniform(-1e-3, 1e-3, xy.shape) * spacing
-    diagram = shapely.voronoi_polygons(
-        shapely.multipoints(xy + jitter), extend_to=region, ordered=True
-    )
-    voronoi = shapely.get_parts(diagram)
-    if len(voronoi) != len(xy) or not shapely.is_valid(voronoi).all():
-        return None
-    order = np.argsort(owner, kind="stable")
-    starts = np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1]])
-    cells: np.ndarray = np.array([region.difference(region)] * count, dtype=object)
-    try:
-        for start, end in zip(starts, np.r_[starts[1:], len(order)], strict=True):
-            cells[owner[order[start]]] = shapely.union_all(voronoi[order[start:end]])
-        cells = shapely.intersection(cells, region)
-    except shapely.errors.GEOSException:  # pragma: no cover - depends on GEOS robustness
-        return None
-    return cells
-
-
-def _keep_whole(cells: np.ndarray, footprints: np.ndarray) -> np.ndarray:
-    """Move every footprint that several cells share wholly into the cell holding most of it."""
-    if len(footprints) == 0 or len(cells) < 2:
-        return cells
-    fi, ci = shapely.STRtree(cells).query(footprints, predicate="intersects")
-    share = shapely.area(shapely.intersection(footprints[fi], cells[ci]))
-    significant = share > 1e-9 * shapely.area(footprints[fi])
-    fi, ci, share = fi[significant], ci[significant], share[significant]
-    split = np.bincount(fi, minlength=len(footprints)) > 1
-    if not split.any():
-        return cells
-    order = np.lexsort((ci, -share, fi))
-    first = np.r_[True, fi[order][1:] != fi[order][:-1]]
-    winner = np.full(len(footprints), -1)
-    winner[fi[order][first]] = ci[order][first]
-    moved = np.flatnonzero(split)
-    out = cells.copy()
-    lost = shapely.union_all(footprints[moved])
-    touched = np.unique(ci[split[fi]])
-    out[touched] = shapely.difference(out[touched], lost)
-    for cell in np.unique(winner[moved]):
-        out[cell] = shapely.union(
-            out[cell], shapely.union_all(footprints[moved[winner[moved] == cell]])
-        )
-    return out
-
-
-def _absorb_small(cells: np.ndarray, *, min_area: float) -> np.ndarray:
-    """Merge cells smaller than `min_area` into the neighbour sharing the longest boundary."""
-    cells = cells[shapely.area(cells) > 0]
-    while len(cells) > 1:
-        area = shapely.area(cells)
-        small = np.flatnonzero(area < min_area)
-        if len(small) == 0:
-            break
-        graph = _adjacency(cells)
-        victim = int(small[np.argmin(area[small])])
-        neighbours = sorted(graph[victim].items(), key=lambda item: (-item[1]["length"], item[0]))
-        if not neighbours:
-            break
-        host = neighbours[0][0]
-        cells[host] = shapely.union(cells[host], cells[victim])
-        cells = np.delete(cells, victim)
-    return cells
-
-
-@dataclass(frozen=True)
-class _Atoms:
-    geoms: np.ndarray
-    network: _Network
-    kind: str  # what the cuts follow: "units", "roads" or "" (no lines given)
-    coverage: bool = True  # a clean coverage (shared edges noded alike): coverage unions apply
-
-
-def _atoms(
-    grid: shapely.Geometry,
-    points: np.ndarray,
-    *,
-    units: np.ndarray | None,
-    roads: np.ndarray | None,
-    buildings: np.ndarray | None,
-) -> _Atoms:
-    """Atoms of `grid`: blocks (units, road faces or the grid) tessellated around buildings."""
-    kind = ""
-    blocks = np.array([grid], dtype=object)
-    if units is not None and len(pieces := _clip(units, grid)):
-        kind = "units"
-        blocks = _tessellate(grid, _disjoint(pieces))
-    elif roads is not None and len(lines := _clip_lines(roads, grid)):
-        kind = "roads"
-        linework = shapely.union_all(np.r_[np.array([grid.boundary], dtype=object), lines])
-        faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(linework)))
-        blocks = faces[shapely.within(shapely.point_on_surface(faces), grid)]
-    blocks = _absorb_small(blocks, min_area=MIN_BLOCK_SHARE * grid.area)
-    footprints = np.array([], dtype=object)
-    if buildings is not None:
-        inside = buildings[shapely.intersects(buildings, grid)]
-        footprints = _clip(inside[shapely.area(inside) > 0], grid) if len(inside) else inside
-        blocks = _keep_whole(blocks, footprints)
-        seeds_all = np.r_[footprints, inside[shapely.area(inside) == 0]]
-    else:
-        seeds_all = shapely.points(_locations(shapely.get_coordinates(points), grid.area))
-    geoms: list[Any] = []
-    labels: list[int] = []
-    anchors = shapely.point_on_surface(seeds_all) if len(seeds_all) else seeds_all
-    for index, block in enumerate(blocks):
-        seeds = (
-            np.asarray(seeds_all)[shapely.intersects(block, anchors)] if len(anchors) else anchors
-        )
-        seeds = shapely.intersection(seeds, block)  # a seed never reaches past its block
-        seeds = seeds[~shapely.is_empty(seeds)]
-        cells = shapely.get_parts(_tessellate(block, seeds))
-        cells = cells[shapely.area(cells) > 0]
-        geoms.extend(cells)
-        labels.extend([index] * len(cells))
-    atoms = shapely.coverage_clean(np.array(geoms, dtype=object))
-    atoms_parts = shapely.get_parts(atoms, return_index=True)
-    geom_array, source = atoms_parts
-    keep = shapely.area(geom_array) > 0
-    geom_array, source = geom_array[keep], source[keep]
-    block_of = np.asarray(labels)[source]
-    weight = np.zeros(len(geom_array))
-    if len(points):
-        pi, ai = shapely.STRtree(geom_array).query(points, predicate="intersects")
-        first = np.full(len(points), -1)
-        order = np.lexsort((ai, pi))
-        head = np.r_[True, pi[order][1:] != pi[order][:-1]] if len(order) else order.astype(bool)
-        first[pi[order][head]] = ai[order][head]
-        missing = first < 0
-        if missing.any():
-            first[missing] = shapely.STRtree(geom_array).query_nearest(points[missing])[1]
-        weight = np.bincount(first, minlength=len(geom_array)).astype(float)
-    xy = shapely.get_coordinates(shapely.point_on_surface(geom_array))
-    return _Atoms(geom_array, _Network(_adjacency(geom_array), weight, block_of, xy), kind)
-
-
-def _locations(xy: np.ndarray, area: float) -> np.ndarray:
-    """Return the household locations that seed the atoms: at most about MAX_ATOMS of them.
-
-    Distinct locations when there are few; else the mean location of the
-    households in each occupied cell of a square lattice sized for MAX_ATOMS
-    cells over `area` (a tower's households stay together either way).
-    """
-    unique = np.unique(xy, axis=0)
-    if len(unique) <= MAX_ATOMS:
-        return unique
-    size = math.sqrt(area / MAX_ATOMS)
-    cells = np.floor(xy / size).astype(np.int64)
-    _, cell = np.unique(cells, axis=0, return_inverse=True)
-    cell = cell.ravel()
-    counts = np.bincount(cell)
-    means: np.ndarray = np.c_[np.bincount(cell, xy[:, 0]), np.bincount(cell, xy[:, 1])]
-    return means / counts[:, None]
-
-
-def _clip_lines(lines: np.ndarray, region: shapely.Geometry) -> np.ndarray:
-    hits = np.sort(shapely.STRtree(lines).query(region, predicate="intersects"))
-    clipped = shapely.intersection(lines[hits], region)
-    out: np.ndarray = clipped[shapely.length(clipped) > 0]
-    return out
-
-
-def _disjoint(pieces: np.ndarray) -> np.ndarray:
-    """Remove overlaps between `pieces` (earlier pieces keep the shared area)."""
-    if shapely.area(shapely.union_all(pieces)) >= shapely.area(pieces).sum() * (1 - 1e-9):
-        return pieces
-    out = pieces.copy()
-    for index in range(1, len(out)):
-        out[index] = shapely.difference(out[index], shapely.union_all(out[:index]))
-    kept: np.ndarray = out[shapely.area(out) > 0]
-    return kept
-
-
-# ---------------------------------------------------------------------------
 # the grids being redesigned
 
 
@@ -789,12 +278,12 @@ class _Context:
     buildings: np.ndarray | None
     attempts: int
     seed: int
-    cache: dict[str, _Atoms] = field(default_factory=dict)
+    cache: dict[str, Atoms] = field(default_factory=dict)
 
-    def atoms(self, grid: _Grid) -> _Atoms:
+    def atoms(self, grid: _Grid) -> Atoms:
         if grid.grid_id not in self.cache:
             points = self.points[self.owner == grid.grid_id]
-            self.cache[grid.grid_id] = _atoms(
+            self.cache[grid.grid_id] = make_atoms(
                 grid.geometry, points, units=self.units, roads=self.roads, buildings=self.buildings
             )
         return self.cache[grid.grid_id]
@@ -865,12 +354,12 @@ def _counts(load: float, low: float, high: float, *, first: int) -> list[int]:
 
 
 def _divide(
-    atoms: _Atoms, counts: list[int], grid: _Grid, context: _Context, key: str
+    atoms: Atoms, counts: list[int], grid: _Grid, context: _Context, key: str
 ) -> tuple[list[Any], list[int]] | None:
     """Partition the atoms into the first feasible number of parts of `counts`."""
     rng = context.rng(key)
     for parts in counts:
-        label = _partition(
+        label = balanced_partition(
             atoms.network,
             parts=parts,
             low=grid.low,
@@ -913,7 +402,7 @@ def _split(grid: _Grid, context: _Context) -> tuple[list[tuple[Any, int]] | None
     return list(zip(*found, strict=True)), atoms.kind
 
 
-def _combined(parts: list[_Atoms]) -> _Atoms:
+def _combined(parts: list[Atoms]) -> Atoms:
     """Join the atoms of adjacent grids in one graph; old grid boundaries count as blocks."""
     geoms = np.concatenate([atoms.geoms for atoms in parts])
     offsets = np.cumsum([0] + [len(atoms.geoms) for atoms in parts])
@@ -931,19 +420,19 @@ def _combined(parts: list[_Atoms]) -> _Atoms:
             weight="length",
         )
     owner = np.repeat(np.arange(len(parts)), np.diff(offsets))
-    across = _adjacency(geoms, tolerance=_SNAP)
+    across = adjacency(geoms, tolerance=_SNAP)
     graph.add_weighted_edges_from(
         ((u, v, d["length"]) for u, v, d in across.edges(data=True) if owner[u] != owner[v]),
         weight="length",
     )
-    network = _Network(
+    network = PartitionGraph(
         graph,
         np.concatenate([atoms.network.weight for atoms in parts]),
         blocks,
         np.concatenate([atoms.network.xy for atoms in parts]),
     )
     kinds = {atoms.kind for atoms in parts} - {""}
-    return _Atoms(geoms, network, ", ".join(sorted(kinds)), coverage=False)
+    return Atoms(geoms, network, ", ".join(sorted(kinds)), coverage=False)
 
 
 def _recombine(cluster: list[_Grid], context: _Context, ids: _Ids) -> list[_Grid] | None:
@@ -1066,7 +555,7 @@ def _same_side(a: _Grid, b: _Grid) -> bool:
 
 def _plan_merges(grids: list[_Grid], context: _Context, ids: _Ids, log: _Log) -> list[_Grid]:
     geoms = np.array([grid.geometry for grid in grids], dtype=object)
-    graph = _adjacency(geoms, tolerance=_SNAP)
+    graph = adjacency(geoms, tolerance=_SNAP)
     taken: set[int] = set()
     merged: list[_Grid] = []
     under = sorted(

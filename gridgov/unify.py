@@ -64,6 +64,7 @@ from tqdm import tqdm
 from gridgov.crs import require_metric
 from gridgov.errors import LayerError
 from gridgov.findings import Findings, make_findings
+from gridgov.graph import edge_components
 from gridgov.layers import validate_layer
 
 if TYPE_CHECKING:
@@ -875,22 +876,6 @@ def _is_sliver(parts: np.ndarray, tolerance: float) -> np.ndarray:
     return sliver
 
 
-def _components(n_nodes: int, edges_a: np.ndarray, edges_b: np.ndarray) -> np.ndarray:
-    """Label the connected components of an edge list by their smallest node."""
-    labels = np.arange(n_nodes)
-    if len(edges_a) == 0:
-        return labels
-    while True:
-        low = np.minimum(labels[edges_a], labels[edges_b])
-        updated = labels.copy()
-        np.minimum.at(updated, edges_a, low)
-        np.minimum.at(updated, edges_b, low)
-        updated = updated[updated]
-        if np.array_equal(updated, labels):
-            return labels
-        labels = updated
-
-
 def _absorb(
     parts: np.ndarray, labels: np.ndarray, rank: np.ndarray, tolerance: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -935,7 +920,7 @@ def _absorb(
     first = np.r_[True, si[order][1:] != si[order][:-1]]
     src = si[order][first]
     dst = ni[order][first]
-    component = _components(n, src, dst)
+    component = edge_components(n, src, dst)
     # the component takes the labels of its solid member, else of its largest sliver
     area = shapely.area(parts)
     members = np.flatnonzero(np.bincount(component, minlength=n)[component] > 1)
