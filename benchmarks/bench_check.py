@@ -18,6 +18,7 @@ Run::
 
     /work/venv/bin/python benchmarks/bench_check.py              # 10,000 x 1,000,000
     /work/venv/bin/python benchmarks/bench_check.py --side 30 --households 100000
+    /work/venv/bin/python benchmarks/bench_check.py --steps   # and where the time goes
 """
 
 from __future__ import annotations
@@ -161,6 +162,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--side", type=int, default=100, help="cells per side (default 100)")
     parser.add_argument("--households", type=int, default=1_000_000)
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="also time each step of check one after the other, on one thread",
+    )
     args = parser.parse_args()
     print(f"building the scene: {args.side**2:,} grids, {args.households:,} households ...")
     data = scene(args.side, args.households)
@@ -218,6 +224,49 @@ def main() -> None:
         "(the rules besides the road-network distances; it runs concurrently, so this "
         "is a bound)"
     )
+
+    if args.steps:
+        steps(data, rules)
+
+
+def steps(data: dict, rules: RuleSet) -> None:
+    """Time the steps of ``check`` one after the other (no concurrency): where the time goes."""
+    import importlib
+
+    from gridgov.layers import _trusted
+
+    internals = importlib.import_module("gridgov.check")  # the module; gg.check is the function
+    layers = {
+        k: data[k]
+        for k in (
+            "jurisdiction",
+            "households",
+            "buildings",
+            "parents",
+            "features",
+            "stations",
+            "roads",
+            "previous",
+        )
+    }
+    print("check step by step (one thread, sequential; sums to more than the concurrent run):")
+    inputs, _ = timed("validate every layer", internals._validate, data["grids"], layers, "grid_id")
+    checker = internals._Checker(inputs, internals._Plan(rules, inputs))
+    with _trusted(
+        {
+            "households": (inputs.households, None),
+            "stations": (inputs.stations, None),
+            "roads": (inputs.roads, None),
+        }
+    ):
+        timed("assign households", checker.assign)
+        timed("boundary rules", checker.boundary)
+        timed("boundary.off_features", checker.features)
+        timed("coverage analysis and rules", checker.coverage)
+        served, _ = timed("service network distances", checker.service_distances)
+        timed("service, scale, households, adjustment", lambda: (
+            checker.service(served), checker.scale(), checker.households(), checker.adjustment()
+        ))  # fmt: skip
 
 
 if __name__ == "__main__":

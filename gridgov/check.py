@@ -10,6 +10,7 @@ frame.  The rules, their codes and defaults are documented in
 from __future__ import annotations
 
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ from gridgov.rules import RULES, RuleSet, adjustment, boundary, coverage, scale
 from gridgov.rules._base import Grids, nullable, present
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import geopandas as gpd
 
 __all__ = ["check"]
@@ -252,6 +255,11 @@ class _Plan:
         return any(self.run[r] for r in rules)
 
 
+def _workers() -> int:
+    """Worker threads for the independent steps: the cores, at least two, at most eight."""
+    return min(8, max(2, os.cpu_count() or 2))
+
+
 class _Checker:
     """The steps of one check; each returns finding records."""
 
@@ -276,16 +284,26 @@ class _Checker:
         """Run every step and return the finding records.
 
         Steps that do not need the assignment -- the boundary and area-coverage
-        rules, and the network distances of the service rule -- run on worker
-        threads while the households are assigned: shapely and numpy release
-        the GIL, so several cores work.  Results do not depend on the timing.
+        rules, and the network distances of the service rule -- run as separate
+        tasks on worker threads (longest first) while this thread assigns the
+        households: shapely and numpy release the GIL, so every core works.
+        Results are gathered in a fixed order, so they do not depend on timing.
         """
         from tqdm import tqdm
 
         household_rules = [r for r in RULES if "households" in RULES[r].context]
         assigning = self.inputs.households is not None and self.plan.any(*household_rules)
         serving = self.run["coverage.service_gap"]
-        total = 5 + int(assigning) + int(serving)
+        geometric: list[tuple[str, Callable[[], list[pd.DataFrame]]]] = [
+            ("boundary.off_features", self.features),
+            ("boundary.splits_building", self.splits),
+            ("boundary.sliver", self.slivers),
+            ("coverage", self.coverage),
+            ("boundary", self.boundary_light),
+        ]
+        if not self.run["boundary.off_features"]:
+            geometric = geometric[1:]
+        total = len(geometric) + 3 + int(assigning) + int(serving)
         parts: list[pd.DataFrame] = []
         inputs = self.inputs
         with (
@@ -297,17 +315,18 @@ class _Checker:
                 }
             ),
             tqdm(total=total, desc="check", unit="step", disable=not progress) as bar,
-            ThreadPoolExecutor(max_workers=2) as pool,
+            ThreadPoolExecutor(max_workers=_workers()) as pool,
         ):
-            geometric = pool.submit(self.geometric)
             distances = pool.submit(self.service_distances) if serving else None
+            futures = [(name, pool.submit(step)) for name, step in geometric]
             if assigning:
                 bar.set_postfix_str("assign households")
                 self.assign()
                 bar.update()
-            bar.set_postfix_str("boundary and coverage")
-            parts.extend(geometric.result())
-            bar.update(2)
+            for name, future in futures:
+                bar.set_postfix_str(name)
+                parts.extend(future.result())
+                bar.update()
             if distances is not None:
                 bar.set_postfix_str("service network")
                 served = distances.result()
@@ -322,14 +341,6 @@ class _Checker:
                 parts.extend(step())
                 bar.update()
         return parts
-
-    def geometric(self) -> list[pd.DataFrame]:
-        """Rules on the geometry alone: boundary, features, gaps, overlaps, spill-over."""
-        out = self.boundary()
-        if self.run["boundary.off_features"]:
-            out.extend(self.features())
-        out.extend(self.coverage())
-        return out
 
     def assign(self) -> None:
         homes = self.inputs.households
@@ -370,6 +381,10 @@ class _Checker:
         return out
 
     def boundary(self) -> list[pd.DataFrame]:
+        """Every boundary rule but ``off_features`` (one after the other)."""
+        return [*self.boundary_light(), *self.splits(), *self.slivers()]
+
+    def boundary_light(self) -> list[pd.DataFrame]:
         grids, rules, run = self.grids, self.rules, self.run
         out = []
         if run["boundary.invalid_geometry"]:
@@ -386,13 +401,19 @@ class _Checker:
             ids = units["unit_id"].to_numpy(dtype=object)
             geoms = np.asarray(units.geometry.to_numpy(), dtype=object)
             out.append(boundary.crosses_parent(grids, ids, geoms, rules=rules))
-        if run["boundary.splits_building"]:
-            footprints = self.inputs.footprints
-            assert footprints is not None
-            out.append(boundary.splits_building(grids, *footprints, rules=rules))
-        if run["boundary.sliver"]:
-            out.append(boundary.sliver(grids, rules=rules))
         return out
+
+    def splits(self) -> list[pd.DataFrame]:
+        if not self.run["boundary.splits_building"]:
+            return []
+        footprints = self.inputs.footprints
+        assert footprints is not None
+        return [boundary.splits_building(self.grids, *footprints, rules=self.rules)]
+
+    def slivers(self) -> list[pd.DataFrame]:
+        if not self.run["boundary.sliver"]:
+            return []
+        return [boundary.sliver(self.grids, rules=self.rules)]
 
     def features(self) -> list[pd.DataFrame]:
         lines = self.inputs.features
