@@ -127,7 +127,7 @@ CASES = [
 def test_assign_equals_in_memory(client, dataset, grids_as, options):
     folder, households, grids = dataset
     layers = {"governance": grids, "party": grids.iloc[::-1]}
-    limit = ggd.BROADCAST_LIMIT
+    limit = ggd._assign.BROADCAST_LIMIT
     if grids_as == "split":
         limit = 5  # a "large" layer: partitioned along the Hilbert curve on the client
     elif grids_as == "dask":  # one layer: a Hilbert shuffle of grids costs ~2 s of overhead
@@ -141,7 +141,7 @@ def test_assign_equals_in_memory(client, dataset, grids_as, options):
 
 def test_split_layer_is_partitioned(client, dataset, monkeypatch):
     folder, households, grids = dataset
-    monkeypatch.setattr(ggd, "GRID_PARTITION_ROWS", 5)
+    monkeypatch.setattr(ggd._assign, "GRID_PARTITION_ROWS", 5)
     got = ggd.assign(folder, {"g": grids}, broadcast_limit=5, outside="nearest", max_distance=80.0)
     want = assign_in_memory(households, {"g": grids}, outside="nearest", max_distance=80.0)
     pd.testing.assert_frame_equal(_computed(got), want)

@@ -1,0 +1,812 @@
+"""Distributed assignment and its load table.
+
+Part of :mod:`gridgov.distributed`; see its documentation.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from gridgov.distributed._cluster import _client, _compute, _keep_dtypes, _module
+from gridgov.distributed._read import _describe_crs, _parquet_files, read_households
+from gridgov.errors import CRSError, GridgovError, LayerError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    import dask.dataframe as dd
+    import dask_geopandas
+
+# --------------------------------------------------------------------------
+# Which grids can reach a partition
+# --------------------------------------------------------------------------
+
+#: Attribute under which a partition carries its label for error messages.
+_LABEL = "gridgov_partition"
+#: Column carrying the position of a grid in its layer across grid partitions.
+_ORDER = "__gridgov_order"
+#: Relative and absolute slack added to reach distances (rounding of bounds).
+_SLACK = 1e-9
+
+
+def _min_distance(bounds: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Smallest distance between each box of `bounds` (m, 4) and the box `box` (4,)."""
+    dx = np.maximum(0.0, np.maximum(bounds[:, 0] - box[2], box[0] - bounds[:, 2]))
+    dy = np.maximum(0.0, np.maximum(bounds[:, 1] - box[3], box[1] - bounds[:, 3]))
+    out: np.ndarray = np.hypot(dx, dy)
+    return out
+
+
+def _max_distance(bounds: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Largest distance between a point of each box of `bounds` and a point of `box`."""
+    dx = np.maximum(bounds[:, 2] - box[0], box[2] - bounds[:, 0])
+    dy = np.maximum(bounds[:, 3] - box[1], box[3] - bounds[:, 1])
+    out: np.ndarray = np.hypot(dx, dy)
+    return out
+
+
+def _reaching(bounds: np.ndarray, box: np.ndarray, reach: float | None) -> np.ndarray:
+    """Positions of the boxes in `bounds` that may hold the grid of a point in `box`.
+
+    A grid can be chosen for a point when it contains the point (its bounds
+    meet `box`) or, with ``outside="nearest"``, when it lies within `reach`
+    of the point.  With ``reach=None`` (no limit) the nearest grid of every
+    point of `box` is no farther than the smallest *largest* distance from
+    `box` to a box, so that bound is the reach.  Boxes with NaN bounds
+    (empty partitions) never reach.
+    """
+    if len(bounds) == 0 or not np.all(np.isfinite(box)):
+        return np.zeros(0, dtype=np.int64)
+    finite = np.isfinite(bounds).all(axis=1)
+    if reach is None:
+        if not finite.any():
+            return np.zeros(0, dtype=np.int64)
+        reach = float(_max_distance(bounds[finite], box).min())
+    near = np.full(len(bounds), np.inf)
+    near[finite] = _min_distance(bounds[finite], box)
+    return np.flatnonzero(near <= reach * (1.0 + _SLACK) + _SLACK)
+
+
+def _bounds_of(geometry: Any) -> np.ndarray:
+    """Return the total bounds of the non-missing geometries (NaN when there is none)."""
+    bounds = shapely.bounds(np.asarray(geometry, dtype=object))
+    finite = np.isfinite(bounds).all(axis=1) if len(bounds) else np.zeros(0, dtype=bool)
+    if not finite.any():
+        return np.full(4, np.nan)
+    ok = bounds[finite]
+    return np.array([ok[:, 0].min(), ok[:, 1].min(), ok[:, 2].max(), ok[:, 3].max()])
+
+
+@dataclass(frozen=True)
+class _AssignOptions:
+    """The options of :func:`gridgov.assign`, carried to every partition."""
+
+    on_boundary: str
+    outside: str
+    max_distance: float | None
+    id_column: str
+    grid_id_column: str
+    building_column: str
+    crs: pyproj.CRS
+
+    @property
+    def reach(self) -> float | None:
+        """How far from a household its grid may lie: 0, max_distance, or None (no limit)."""
+        if self.outside != "nearest":
+            return 0.0
+        if self.max_distance is None or math.isinf(self.max_distance):
+            return None
+        return float(self.max_distance)
+
+    def keywords(self) -> dict[str, Any]:
+        return {
+            "on_boundary": self.on_boundary,
+            "outside": self.outside,
+            "max_distance": self.max_distance,
+            "id_column": self.id_column,
+            "grid_id_column": self.grid_id_column,
+            "building_column": self.building_column,
+        }
+
+
+def _gather(parts: Any) -> gpd.GeoDataFrame:
+    """One grid frame from a broadcast frame or a list of grid partitions, in layer order."""
+    if isinstance(parts, gpd.GeoDataFrame):
+        return parts
+    frames = [p for p in parts if len(p)] or list(parts[:1])
+    frame = pd.concat(frames) if len(frames) > 1 else frames[0]
+    if _ORDER in frame.columns:
+        order = np.argsort(frame[_ORDER].to_numpy(), kind="stable")
+        frame = frame.iloc[order].drop(columns=_ORDER)
+    return frame
+
+
+def _linked_buildings(
+    households: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, column: str
+) -> gpd.GeoDataFrame:
+    """Return the buildings the households link to (at least one: a lone one changes nothing)."""
+    from gridgov.layers import _normalise_ids
+
+    if column not in households.columns:
+        return buildings.iloc[:1]
+    linked = _normalise_ids(households[column]).dropna().unique()
+    chosen = buildings[buildings[column].isin(linked).to_numpy()]
+    return chosen if len(chosen) else buildings.iloc[:1]
+
+
+def _reachable_grids(
+    grids: gpd.GeoDataFrame,
+    box: np.ndarray,
+    reach: float | None,
+    buildings: gpd.GeoDataFrame | None,
+) -> gpd.GeoDataFrame:
+    """Return the grids that can be assigned to households in `box` (and their buildings).
+
+    Grids out of reach can never be chosen, so leaving them out changes no
+    answer; at least one grid is kept, since a grid layer cannot be empty.
+    """
+    bounds = shapely.bounds(grids.geometry.to_numpy())
+    keep = _reaching(bounds, box, reach)
+    if buildings is not None and len(buildings):
+        tree = shapely.STRtree(shapely.box(*bounds.T))
+        _, touching = tree.query(buildings.geometry.to_numpy())
+        keep = np.union1d(keep, touching)
+    if len(keep) == 0:
+        keep = np.zeros(1, dtype=np.int64)
+    return grids.iloc[np.sort(keep)]
+
+
+def _relabel(error: GridgovError, label: str) -> GridgovError:
+    """Return the same error, its message prefixed with the partition it came from."""
+    return type(error)(f"{label}: {error}")
+
+
+def _check_partition_crs(part: gpd.GeoDataFrame, crs: pyproj.CRS, label: str) -> None:
+    given = part.crs
+    if given is None:
+        msg = (
+            f"{label} has no CRS; every partition must carry the CRS of the data set "
+            f"({_describe_crs(crs)}): set it before writing the files"
+        )
+        raise CRSError(msg)
+    if pyproj.CRS.from_user_input(given) != crs:
+        msg = (
+            f"{label} is in {_describe_crs(pyproj.CRS.from_user_input(given))} but the "
+            f"data set is in {_describe_crs(crs)}; every partition must be in one CRS: "
+            "reproject the odd partition and write it again (gridgov never reprojects silently)"
+        )
+        raise CRSError(msg)
+
+
+def _assign_partition(
+    households: gpd.GeoDataFrame,
+    grids: Mapping[str, Any],
+    buildings: gpd.GeoDataFrame | None,
+    options: _AssignOptions,
+    *,
+    number: int,
+    meta: pd.DataFrame,
+) -> pd.DataFrame:
+    """Run :func:`gridgov.assign` on one household partition and the grids that can reach it."""
+    from gridgov.assign import assign as assign_in_memory
+
+    label = str(households.attrs.get(_LABEL, f"households partition {number}"))
+    _check_partition_crs(households, options.crs, label)
+    if len(households) == 0:
+        return meta
+    box = _bounds_of(households.geometry.to_numpy())
+    linked = None
+    if buildings is not None:
+        linked = _linked_buildings(households, buildings, options.building_column)
+    layers = {
+        name: _reachable_grids(_gather(parts), box, options.reach, linked)
+        for name, parts in grids.items()
+    }
+    try:
+        return assign_in_memory(households, layers, buildings=linked, **options.keywords())
+    except GridgovError as error:
+        raise _relabel(error, label) from None
+
+
+# --------------------------------------------------------------------------
+# assign
+# --------------------------------------------------------------------------
+
+#: In-memory grid layers up to this many rows are sent whole to every worker.
+BROADCAST_LIMIT = 200_000
+#: Rows per grid partition when a large layer is partitioned.
+GRID_PARTITION_ROWS = 20_000
+
+
+def _share(value: Any, client: Any, *, name: str, broadcast: bool = True) -> Any:
+    """Put `value` on the cluster once and return a handle the tasks can take.
+
+    With a distributed client the value is scattered -- to every worker with
+    `broadcast`, else to one (dask moves it where a task needs it); without
+    one it becomes a single key of the graph.  Either way it is serialised
+    once, not once per task.
+    """
+    import uuid
+
+    if client is not None:
+        return client.scatter(value, broadcast=broadcast, hash=False)
+    return _module("dask").delayed(value, name=f"{name}-{uuid.uuid4().hex}")
+
+
+def _as_households(households: Any) -> dask_geopandas.GeoDataFrame:
+    dask_geopandas = _module("dask_geopandas")
+
+    if isinstance(households, str | os.PathLike) or (
+        isinstance(households, list | tuple)
+        and households
+        and all(isinstance(p, str | os.PathLike) for p in households)
+    ):
+        return read_households(households)
+    if isinstance(households, dask_geopandas.GeoDataFrame):
+        return households
+    if isinstance(households, gpd.GeoDataFrame):
+        return dask_geopandas.from_geopandas(households, npartitions=1, sort=False)
+    msg = (
+        "households must be a path to partitioned GeoParquet, a list of files or a "
+        f"dask_geopandas.GeoDataFrame, got {type(households).__name__}"
+    )
+    raise LayerError(msg)
+
+
+def _synthetic(
+    households: Any,
+    layers: Mapping[str, Any],
+    buildings: gpd.GeoDataFrame | None,
+    options: _AssignOptions,
+) -> pd.DataFrame:
+    """Run :func:`gridgov.assign` on one made-up household to check options and CRSs.
+
+    The made-up frames carry the CRS of each real layer, so the options and
+    the CRS policy are checked by the pure function itself, before any
+    partition is read; the one-row result gives the schema of every partition.
+    """
+    from gridgov.assign import assign as assign_in_memory
+
+    square = shapely.box(0.0, 0.0, 1.0, 1.0)
+    home = {options.id_column: ["h"]}
+    if buildings is not None:
+        home[options.building_column] = ["b"]
+    fake_buildings = None
+    if buildings is not None:
+        fake_buildings = gpd.GeoDataFrame(
+            {options.building_column: ["b"]}, geometry=[square], crs=buildings.crs
+        )
+    fake_layers = {
+        name: gpd.GeoDataFrame(
+            {options.grid_id_column: ["g"]}, geometry=[square], crs=getattr(frame, "crs", None)
+        )
+        for name, frame in layers.items()
+    }
+    fake_homes = gpd.GeoDataFrame(
+        home, geometry=[shapely.Point(0.5, 0.5)], crs=getattr(households, "crs", None)
+    )
+    return assign_in_memory(fake_homes, fake_layers, buildings=fake_buildings, **options.keywords())
+
+
+def _named(
+    layers: Any, grid_id_column: str
+) -> dict[str, gpd.GeoDataFrame | dask_geopandas.GeoDataFrame]:
+    """Grid layers by network: in-memory layers validated, dask layers as given."""
+    dask_geopandas = _module("dask_geopandas")
+
+    from gridgov.assign import _named_layers
+    from gridgov.layers import validate_layer
+
+    if isinstance(layers, dask_geopandas.GeoDataFrame):
+        msg = "pass a dask grid layer by network, e.g. {'governance': grids}"
+        raise LayerError(msg)
+    if isinstance(layers, gpd.GeoDataFrame):
+        return dict(_named_layers(layers, grid_id_column))
+    if not hasattr(layers, "items") or not layers:
+        msg = (
+            "layers must be a grid GeoDataFrame or a non-empty dict {network: GeoDataFrame}, "
+            f"got {type(layers).__name__}"
+        )
+        raise LayerError(msg)
+    out: dict[str, Any] = {}
+    for name, frame in layers.items():
+        if not isinstance(name, str) or not name:
+            msg = f"network names must be non-empty strings, got {name!r}"
+            raise LayerError(msg)
+        if isinstance(frame, dask_geopandas.GeoDataFrame):
+            out[name] = frame
+        else:
+            out[name] = validate_layer(frame, kind="grids", id_column=grid_id_column, name=name)
+    return out
+
+
+@dataclass(frozen=True)
+class _GridParts:
+    """A grid layer on the cluster: its partitions and their bounds (None: broadcast)."""
+
+    parts: list[Any]
+    bounds: np.ndarray | None
+
+
+def _numbered(frame: gpd.GeoDataFrame, partition_info: dict[str, Any] | None = None) -> Any:
+    number = 0 if partition_info is None else int(partition_info["number"])
+    return frame.assign(**{_ORDER: (number << 32) + np.arange(len(frame), dtype=np.int64)})
+
+
+def _grid_parts(
+    frame: Any, client: Any, *, name: str, broadcast_limit: int, partition_rows: int
+) -> _GridParts:
+    """Broadcast a small in-memory layer; partition a large one, or a dask one, by Hilbert curve.
+
+    A dask layer that has ``spatial_partitions`` (e.g. read with
+    ``dask_geopandas.read_parquet`` from Hilbert-sorted files) keeps its
+    partitions; another is shuffled along a Hilbert curve first.
+    """
+    dask_geopandas = _module("dask_geopandas")
+
+    if isinstance(frame, gpd.GeoDataFrame):
+        if len(frame) <= broadcast_limit:
+            return _GridParts([_share(frame, client, name=f"gridgov-grids-{name}")], None)
+        numbered = frame.assign(**{_ORDER: np.arange(len(frame), dtype=np.int64)})
+        order = np.argsort(frame.geometry.hilbert_distance().to_numpy(), kind="stable")
+        chunks = [
+            numbered.iloc[order[i : i + partition_rows]]
+            for i in range(0, len(frame), partition_rows)
+        ]
+        bounds = np.array([_bounds_of(c.geometry.to_numpy()) for c in chunks])
+        parts = [_share(c, client, name=f"gridgov-grids-{name}", broadcast=False) for c in chunks]
+        return _GridParts(parts, bounds)
+    assert isinstance(frame, dask_geopandas.GeoDataFrame)
+    dask = _module("dask")
+
+    numbered = frame.map_partitions(_numbered)
+    if frame.spatial_partitions is None:
+        numbered = numbered.spatial_shuffle(by="hilbert", calculate_partitions=False)
+    pieces: list[Any] = list(numbered.to_delayed())
+    if client is not None:
+        # Futures, kept alive by the graphs that use them: the shuffle runs once.
+        pieces = client.compute(pieces)
+    extents = _compute(*[dask.delayed(_frame_bounds)(p) for p in pieces], progress=False)
+    return _GridParts(pieces, np.array(extents, dtype=float).reshape(-1, 4))
+
+
+def _frame_bounds(frame: gpd.GeoDataFrame) -> np.ndarray:
+    return _bounds_of(frame.geometry.to_numpy())
+
+
+def _extent(
+    households: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None, column: str
+) -> np.ndarray:
+    """Bounds of a household partition and of the buildings its households link to."""
+    box = _bounds_of(households.geometry.to_numpy())
+    if buildings is None:
+        return np.concatenate([box, np.full(4, np.nan)])
+    linked = _linked_buildings(households, buildings, column)
+    return np.concatenate([box, _bounds_of(linked.geometry.to_numpy())])
+
+
+def assign(
+    households: dask_geopandas.GeoDataFrame | str | os.PathLike[str] | Sequence[str],
+    layers: Any,
+    *,
+    on_boundary: str = "smallest_id",
+    outside: str = "unassigned",
+    max_distance: float | None = None,
+    buildings: gpd.GeoDataFrame | None = None,
+    id_column: str = "household_id",
+    grid_id_column: str = "grid_id",
+    building_column: str = "building_id",
+    output: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+    broadcast_limit: int = BROADCAST_LIMIT,
+) -> dd.DataFrame:
+    """Assign households to grids on a dask cluster, partition by partition.
+
+    The same assignment as :func:`gridgov.assign` -- same options, same
+    columns, same answer for every household -- computed by the workers:
+    each household partition is assigned by :func:`gridgov.assign` against
+    the grids that can reach it (see the module notes), so every household
+    is assigned exactly once, also at partition edges.  Nothing is collected
+    to the client: the result is a lazy dask DataFrame, or is written per
+    partition to Parquet with `output`.
+
+    Parameters
+    ----------
+    households : path, list of paths or dask_geopandas.GeoDataFrame
+        Partitioned GeoParquet (read with :func:`read_households`: one
+        partition per file) or a dask-geopandas frame.  Spatially compact
+        partitions (e.g. Hilbert-sorted, see ``docs/distributed.md``) are
+        joined with few grids each.
+    layers : GeoDataFrame or dict of str to GeoDataFrame
+        One grid layer or ``{network: layer}``, as for :func:`gridgov.assign`.
+        An in-memory layer of up to `broadcast_limit` grids is sent once to
+        every worker; a larger one, or a ``dask_geopandas.GeoDataFrame``, is
+        partitioned along a Hilbert curve and each household partition is
+        joined only with the grid partitions whose extent can reach it.
+    on_boundary, outside, max_distance, buildings
+        As for :func:`gridgov.assign`.  `buildings` (in memory) is sent to
+        every worker; each partition uses the buildings its households link to.
+    id_column, grid_id_column, building_column : str
+        Id columns, as for :func:`gridgov.assign`.
+    output : path-like, optional
+        Directory to write the result to, one Parquet file per partition
+        (index `id_column`).  The work runs now and the returned frame reads
+        the files back lazily.
+    overwrite : bool, default False
+        Replace the files of a non-empty `output` directory.
+    progress : bool, default False
+        Show dask's progress bar while the work runs (with `output`, or while
+        bounds are gathered for partitioned grids).
+    broadcast_limit : int, default 200,000
+        Largest in-memory grid layer sent whole to every worker.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        One partition per household partition, in order, with the columns and
+        dtypes of :func:`gridgov.assign`, indexed by `id_column` (divisions
+        unknown).  ``result.compute()`` equals ``gg.assign`` on the whole data.
+
+    Raises
+    ------
+    CRSError
+        At once when the data sets are in different CRSs or a file has no CRS;
+        at compute time when a partition of a dask frame is in another CRS
+        than the frame (naming the partition).
+    LayerError
+        When a layer is malformed; for a partition at compute time, the message
+        starts with the partition (and its file).
+    ValueError
+        For an unknown option value, as :func:`gridgov.assign`.
+    FileExistsError
+        When `output` is a non-empty directory and `overwrite` is False.
+
+    Notes
+    -----
+    Household ids are checked for uniqueness inside each partition, not
+    across partitions: give every file its own id range.
+
+    See Also
+    --------
+    gridgov.assign : the in-memory assignment each partition runs.
+    load_table : households per grid, computed on the workers.
+    client_for : a cluster to run on.
+
+    Examples
+    --------
+    >>> import tempfile, geopandas as gpd
+    >>> from shapely import box, points
+    >>> folder = tempfile.mkdtemp()
+    >>> for i in range(2):
+    ...     gpd.GeoDataFrame({"household_id": [f"h{i}a", f"h{i}b"]},
+    ...                      geometry=points([50 + 100 * i, 100], [50, 50]), crs=4549
+    ...                      ).to_parquet(f"{folder}/part.{i}.parquet")
+    >>> grids = gpd.GeoDataFrame({"grid_id": ["a", "b"]},
+    ...                          geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)],
+    ...                          crs=4549)
+    >>> result = assign(folder, {"governance": grids})
+    >>> result.npartitions
+    2
+    >>> result.compute()
+                 governance governance_how  governance_distance
+    household_id
+    h0a                   a         inside                  0.0
+    h0b                   a       boundary                  0.0
+    h1a                   b         inside                  0.0
+    h1b                   a       boundary                  0.0
+    """
+    dask = _module("dask")
+    dask_df = _module("dask.dataframe")
+
+    frame = _as_households(households)
+    crs = frame.crs
+    if crs is None:
+        msg = "layer 'households' has no CRS; set it before writing the partitioned files"
+        raise CRSError(msg)
+    crs = pyproj.CRS.from_user_input(crs)
+    named = _named(layers, grid_id_column)
+    blds = None
+    if buildings is not None:
+        from gridgov.layers import validate_layer
+
+        blds = validate_layer(buildings, kind="buildings", id_column=building_column)
+    options = _AssignOptions(
+        on_boundary, outside, max_distance, id_column, grid_id_column, building_column, crs
+    )
+    sample = _synthetic(frame, named, blds, options)
+    meta = sample.iloc[:0]
+    target = _prepare_output(output, overwrite=overwrite)
+
+    client = _client()
+    grids = {
+        name: _grid_parts(
+            layer,
+            client,
+            name=name,
+            broadcast_limit=broadcast_limit,
+            partition_rows=GRID_PARTITION_ROWS,
+        )
+        for name, layer in named.items()
+    }
+    shared_buildings = None if blds is None else _share(blds, client, name="gridgov-buildings")
+    pieces = frame.to_delayed()
+    extents = None
+    if any(g.bounds is not None for g in grids.values()):
+        extents = _household_extents(frame, pieces, shared_buildings, options, progress=progress)
+    tasks = []
+    for number, piece in enumerate(pieces):
+        chosen: dict[str, Any] = {}
+        for name, layer in grids.items():
+            if layer.bounds is None:
+                chosen[name] = layer.parts[0]
+                continue
+            assert extents is not None
+            near = _reaching(layer.bounds, extents[number, :4], options.reach)
+            if blds is not None:
+                near = np.union1d(near, _reaching(layer.bounds, extents[number, 4:], 0.0))
+            if len(near) == 0:
+                near = np.zeros(1, dtype=np.int64)
+            chosen[name] = [layer.parts[j] for j in np.sort(near)]
+        tasks.append(
+            dask.delayed(_assign_partition, pure=True)(
+                piece, chosen, shared_buildings, options, number=number, meta=meta
+            )
+        )
+    with _keep_dtypes():
+        result = dask_df.from_delayed(tasks, meta=meta, verify_meta=True, prefix="gridgov-assign")
+    if target is None:
+        return cast("dd.DataFrame", result)
+    import pyarrow as pa
+
+    schema = pa.Schema.from_pandas(sample, preserve_index=True)
+    writer = result.to_parquet(str(target), write_index=True, schema=schema, compute=False)
+    _compute(writer, progress=progress)
+    return _read_table(target, meta)
+
+
+@dataclass(frozen=True)
+class _ReadTable:
+    """Read one Parquet file of an assignment as one partition, in the dtypes of `meta`."""
+
+    meta: pd.DataFrame | None
+
+    def __call__(self, path: str) -> pd.DataFrame:
+        frame = pd.read_parquet(path)
+        if self.meta is None:
+            return frame
+        frame = frame.astype(dict(self.meta.dtypes))
+        for column, dtype in self.meta.dtypes.items():
+            if pd.api.types.is_object_dtype(dtype):  # text from Parquet: missing as None
+                values = frame[column]
+                frame[column] = values.where(values.notna(), None)
+        return frame
+
+
+def _read_table(folder: Path, meta: pd.DataFrame | None) -> dd.DataFrame:
+    """Return the files an assignment was written to, lazily, one partition per file."""
+    dask_df = _module("dask.dataframe")
+    import pyarrow.parquet as pq
+
+    files = _parquet_files(folder, layer="assignment")
+    empty = meta if meta is not None else pq.read_schema(files[0]).empty_table().to_pandas()
+    with _keep_dtypes():
+        frame: dd.DataFrame = dask_df.from_map(
+            _ReadTable(meta),
+            [str(f) for f in files],
+            meta=empty,
+            label="read-assignment",
+            enforce_metadata=False,
+        )
+    return frame
+
+
+def _prepare_output(output: str | os.PathLike[str] | None, *, overwrite: bool) -> Path | None:
+    if output is None:
+        return None
+    target = Path(output)
+    if target.exists() and not target.is_dir():
+        msg = f"output {str(target)!r} exists and is not a directory"
+        raise FileExistsError(msg)
+    if target.is_dir() and any(target.iterdir()):
+        if not overwrite:
+            msg = (
+                f"output directory {str(target)!r} is not empty; pass overwrite=True "
+                "to replace its files, or choose a new directory"
+            )
+            raise FileExistsError(msg)
+        for item in target.iterdir():
+            if item.is_dir():
+                import shutil
+
+                shutil.rmtree(item)
+            else:
+                item.unlink()
+    return target
+
+
+def _household_extents(
+    frame: dask_geopandas.GeoDataFrame,
+    pieces: list[Any],
+    buildings: Any,
+    options: _AssignOptions,
+    *,
+    progress: bool,
+) -> np.ndarray:
+    """Per household partition: its bounds, and the bounds of its linked buildings.
+
+    Known without reading when the frame has ``spatial_partitions`` and no
+    buildings are given; otherwise computed by the workers (a first pass
+    over the households).
+    """
+    dask = _module("dask")
+
+    if buildings is None and frame.spatial_partitions is not None:
+        bounds = frame.spatial_partitions.bounds.to_numpy()
+        return np.concatenate([bounds, np.full_like(bounds, np.nan)], axis=1)
+    tasks = [
+        dask.delayed(_extent, pure=True)(piece, buildings, options.building_column)
+        for piece in pieces
+    ]
+    return np.array(_compute(*tasks, progress=progress))
+
+
+# --------------------------------------------------------------------------
+# load_table
+# --------------------------------------------------------------------------
+
+
+def _summarize_partition(
+    result: pd.DataFrame, households: gpd.GeoDataFrame | None, number: int, id_column: str
+) -> pd.DataFrame:
+    """:func:`gridgov.summarize_assignment` of one partition of an assignment."""
+    from gridgov.assign import summarize_assignment
+
+    try:
+        return summarize_assignment(result, households=households, id_column=id_column)
+    except GridgovError as error:
+        label = "households partition"
+        if households is not None:
+            label = str(households.attrs.get(_LABEL, f"households partition {number}"))
+        else:
+            label = f"assignment partition {number}"
+        raise _relabel(error, label) from None
+
+
+def _combine_tables(tables: list[pd.DataFrame], networks: list[str]) -> pd.DataFrame:
+    """Add up partial load tables into one, in the row order of summarize_assignment."""
+    table = pd.concat(tables, ignore_index=True)
+    keys = ["network", "grid_id"]
+    counts = [c for c in table.columns if c not in keys]
+    summed = table.groupby(keys, dropna=False, sort=False)[counts].sum().reset_index()
+    grid = summed["grid_id"].to_numpy(dtype=object)
+    missing = pd.isna(grid)
+    rank = summed["network"].map({n: i for i, n in enumerate(networks)}).to_numpy()
+    order = np.lexsort((np.where(missing, "", grid).astype(str), missing, rank))
+    out = summed.iloc[order].reset_index(drop=True)
+    out["network"] = out["network"].astype(object)
+    grid_ids = out["grid_id"].astype(object)
+    out["grid_id"] = grid_ids.where(grid_ids.notna(), None)
+    for column in counts:
+        out[column] = out[column].astype(table[column].dtype)
+    return out[table.columns]
+
+
+def load_table(
+    assignment: dd.DataFrame | str | os.PathLike[str],
+    *,
+    households: dask_geopandas.GeoDataFrame | str | os.PathLike[str] | None = None,
+    layers: Any = None,
+    id_column: str = "household_id",
+    grid_id_column: str = "grid_id",
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Households per grid per network, computed on the workers.
+
+    Each partition of the assignment is summarised by
+    :func:`gridgov.summarize_assignment` where it lives; the partial tables
+    are added up on a worker and only the load table (one row per grid)
+    comes back to the client.  It equals ``gg.summarize_assignment`` of the
+    whole assignment.
+
+    Parameters
+    ----------
+    assignment : dask DataFrame or path
+        What :func:`assign` returned, or the directory it wrote (`output`).
+    households : path or dask_geopandas.GeoDataFrame, optional
+        The households given to :func:`assign`, partitioned the same way (one
+        partition per partition of `assignment`), to add up their
+        ``persons``.
+    layers : GeoDataFrame or dict of str to GeoDataFrame, optional
+        The grid layers (in memory); grids without any household then get a
+        row with zero counts.
+    id_column, grid_id_column : str
+        Id columns of households and grids.
+    progress : bool, default False
+        Show dask's progress bar.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`gridgov.summarize_assignment`: ``network``, ``grid_id``
+        (``None`` on the unassigned row of each network), ``households``, one
+        count per assignment kind, and ``persons`` with `households`.
+
+    Raises
+    ------
+    LayerError
+        When `households` is not partitioned like `assignment` (naming the
+        partition), or lacks ``persons``.
+
+    See Also
+    --------
+    gridgov.summarize_assignment : the in-memory load table.
+    assign : the distributed assignment.
+
+    Examples
+    --------
+    >>> import tempfile, geopandas as gpd
+    >>> from shapely import box, points
+    >>> folder = tempfile.mkdtemp()
+    >>> for i in range(2):
+    ...     gpd.GeoDataFrame({"household_id": [f"h{i}a", f"h{i}b"], "persons": [2, 3]},
+    ...                      geometry=points([50 + 100 * i, 100], [50, 50]), crs=4549
+    ...                      ).to_parquet(f"{folder}/part.{i}.parquet")
+    >>> grids = gpd.GeoDataFrame({"grid_id": ["a", "b", "c"]},
+    ...                          geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100),
+    ...                                    box(200, 0, 300, 100)], crs=4549)
+    >>> result = assign(folder, grids)
+    >>> table = load_table(result, households=folder, layers=grids)
+    >>> table[["network", "grid_id", "households", "inside", "boundary", "persons"]]
+      network grid_id  households  inside  boundary  persons
+    0    grid       a           3       1         2      8.0
+    1    grid       b           1       1         0      2.0
+    2    grid       c           0       0         0      0.0
+    3    grid    None           0       0         0      0.0
+    """
+    dask = _module("dask")
+
+    from gridgov.assign import _networks_of, summarize_assignment
+
+    if isinstance(assignment, str | os.PathLike):
+        assignment = _read_table(Path(assignment), None)
+    empty = pd.DataFrame(
+        {column: pd.Series(dtype=dtype) for column, dtype in assignment.dtypes.items()}
+    )
+    networks = _networks_of(empty)
+    frame: Any = assignment
+    pieces = frame.to_delayed()
+    homes: list[Any] = [None] * len(pieces)
+    if households is not None:
+        frame = _as_households(households)
+        if frame.npartitions != len(pieces):
+            msg = (
+                f"layer 'households' has {frame.npartitions} partitions but the assignment "
+                f"has {len(pieces)}; pass the households given to assign, partitioned the same way"
+            )
+            raise LayerError(msg)
+        homes = list(frame.to_delayed())
+    tables = [
+        dask.delayed(_summarize_partition, pure=True)(piece, home, number, id_column)
+        for number, (piece, home) in enumerate(zip(pieces, homes, strict=True))
+    ]
+    if layers is not None:
+        zero = summarize_assignment(
+            empty, layers=layers, id_column=id_column, grid_id_column=grid_id_column
+        )
+        if households is not None:
+            zero["persons"] = 0.0
+        tables.append(zero)
+    combined = dask.delayed(_combine_tables, pure=True)(tables, networks)
+    (table,) = _compute(combined, progress=progress)
+    return cast("pd.DataFrame", table)
