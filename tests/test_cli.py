@@ -330,3 +330,39 @@ def test_assign_on_a_local_dask_cluster(tmp_path: Path, demo: datasets.DemoData)
     got = pd.read_parquet(out).sort_index()
     want = gg.assign(demo.households, {"governance": demo.governance}).sort_index()
     assert got["governance"].fillna("").tolist() == want["governance"].fillna("").tolist()
+
+
+@pytest.mark.slow
+def test_check_on_a_local_dask_cluster(
+    tmp_path: Path, demo_gpkg: Path, demo: datasets.DemoData, capsys: pytest.CaptureFixture
+) -> None:
+    pytest.importorskip("dask_geopandas")
+    households = tmp_path / "households"
+    households.mkdir()
+    ordered = demo.households.sort_values("household_id")
+    for k, part in enumerate((ordered.iloc[:5000], ordered.iloc[5000:])):
+        part.to_parquet(households / f"part.{k}.parquet")
+    g = str(demo_gpkg)
+    out = tmp_path / "findings.parquet"
+    code = main(
+        [
+            "check",
+            f"{g}::governance",
+            *("--jurisdiction", f"{g}::street", "--parents", f"{g}::communities"),
+            *("--households", str(households), "--as-of", "2026-06-30"),
+            *("-o", str(out), "--scheduler", "local", "--workers", "2", "--no-progress"),
+        ]
+    )
+    assert code == 1
+    expected = gg.check(
+        demo.governance,
+        jurisdiction=demo.street,
+        households=demo.households,
+        parents=demo.communities,
+        rules=gg.RuleSet(as_of=datasets.DEMO_AS_OF),
+    )
+    got = gpd.read_parquet(out)
+    assert sorted(zip(got["rule"], got["grid_id"].fillna(""), strict=True)) == sorted(
+        zip(expected["rule"], expected["grid_id"].fillna(""), strict=True)
+    )
+    assert expected.summary().headline in capsys.readouterr().out
