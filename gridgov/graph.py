@@ -48,7 +48,7 @@ __all__ = [
 #: point before their exact distances, tried in turn for the points not yet snapped;
 #: points farther from every road fall back to the (slower) nearest-neighbour
 #: search.  They change speed only, never results.
-SNAP_RADII: tuple[float, ...] = (8.0, 32.0, 128.0)
+SNAP_RADII: tuple[float, ...] = (32.0, 128.0)
 
 
 @dataclass(frozen=True)
@@ -151,9 +151,9 @@ class RoadNetwork:
                 grown = shapely.box(
                     low[:, 0] - radius, low[:, 1] - radius, high[:, 0] + radius, high[:, 1] + radius
                 )
-                # the points in the tree and the few grown boxes querying it: much cheaper
-                # than a million point queries
-                seg, point = shapely.STRtree(points[far]).query(grown)
+                # the grown boxes in the tree and the points querying it: the answers come
+                # grouped by point, in order, so no sort is needed to reduce them
+                point, seg = shapely.STRtree(grown).query(points[far])
                 point = far[point]
             else:  # the last points: every segment of the pieces nearest by GEOS
                 (q, piece), _ = self._tree.query_nearest(
