@@ -305,3 +305,23 @@ def test_near_lengths_match_geos_buffers(seed: int, tol: float) -> None:
     np.testing.assert_allclose(
         on_either, shapely.length(shapely.intersection(lines, zone_all)), atol=0.005 * tol + 1e-6
     )
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), tol=st.floats(0.5, 20.0))
+def test_near_lengths_of_shared_boundaries_equal_separate_measures(seed: int, tol: float) -> None:
+    """Shared edges are measured once; each grid still gets exactly its own measure."""
+    rng = np.random.default_rng(seed)
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(
+            shapely.multipoints(rng.uniform(0, 300, (8, 2))), extend_to=box(0, 0, 300, 300)
+        )
+    )
+    cells = shapely.intersection(cells, box(0, 0, 300, 300))
+    lines = shapely.boundary(cells)
+    features = np.array([LineString(rng.uniform(0, 300, (4, 2))) for _ in range(3)])
+    edge = np.array([shapely.boundary(box(0, 0, 300, 300))])
+    together = near_lengths(lines, features, edge, tol)
+    apart = [near_lengths(lines[i : i + 1], features, edge, tol) for i in range(len(lines))]
+    for k in range(3):
+        np.testing.assert_allclose(together[k], [a[k][0] for a in apart], rtol=1e-9, atol=1e-6)

@@ -581,9 +581,13 @@ def near_lengths(
         Per line: its length, the length within `tol` of `edge`, and within
         `tol` of `features` or `edge`.
     """
-    start, end, owner = _segments(lines)
+    all_start, all_end, owner = _segments(lines)
+    # a boundary shared by two grids is measured once: segments are deduplicated
+    # (orientation ignored) and their covered fractions mapped back to every copy
+    start, end, copy_of = _unique_segments(all_start, all_end)
+    all_u = all_end - all_start
+    all_length = np.hypot(all_u[:, 0], all_u[:, 1])
     u = end - start
-    seg_length = np.hypot(u[:, 0], u[:, 1])
     count = len(start)
     results = []
     sources = [(edge, True), (features, False)]
@@ -615,9 +619,36 @@ def near_lengths(
             )
         else:
             fraction = np.zeros(count)
-        results.append(np.bincount(owner, weights=fraction * seg_length, minlength=len(lines)))
-    length = np.bincount(owner, weights=seg_length, minlength=len(lines))
+        results.append(
+            np.bincount(owner, weights=fraction[copy_of] * all_length, minlength=len(lines))
+        )
+    length = np.bincount(owner, weights=all_length, minlength=len(lines))
     return length, results[0], results[1]
+
+
+def _unique_segments(
+    start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct segments (either orientation counts as the same) and each input's index among them.
+
+    Examples
+    --------
+    >>> a, b, index = _unique_segments(np.array([[0.0, 0], [1, 1], [1, 0]]),
+    ...                                np.array([[1.0, 0], [0, 0], [0, 0]]))
+    >>> a.tolist(), b.tolist(), index.tolist()
+    ([[0.0, 0.0], [0.0, 0.0]], [[1.0, 0.0], [1.0, 1.0]], [0, 1, 0])
+    """
+    if not len(start):
+        return start, end, np.zeros(0, dtype=np.int64)
+    flip = (start[:, 0] > end[:, 0]) | ((start[:, 0] == end[:, 0]) & (start[:, 1] > end[:, 1]))
+    a = np.where(flip[:, None], end, start)
+    b = np.where(flip[:, None], start, end)
+    order = np.lexsort((b[:, 1], b[:, 0], a[:, 1], a[:, 0]))
+    sa, sb = a[order], b[order]
+    new = np.r_[True, np.any(sa[1:] != sa[:-1], axis=1) | np.any(sb[1:] != sb[:-1], axis=1)]
+    index = np.empty(len(start), dtype=np.int64)
+    index[order] = np.cumsum(new) - 1
+    return sa[new], sb[new], index
 
 
 def _subtract_near(lines: np.ndarray, near: np.ndarray, tol: float) -> np.ndarray:
