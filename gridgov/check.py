@@ -127,6 +127,14 @@ def _renamed(frame: gpd.GeoDataFrame, id_column: str) -> gpd.GeoDataFrame:
     return frame.drop(columns=["grid_id"], errors="ignore").rename(columns={id_column: "grid_id"})
 
 
+def _walkable(roads: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """Walk roads, not rivers or walls: rows whose ``kind`` is missing or ``"road"``."""
+    if roads is None or "kind" not in roads.columns:
+        return roads
+    walkable = roads["kind"].isna() | (roads["kind"].astype(object) == "road")
+    return roads[walkable.to_numpy(dtype=bool)]
+
+
 def _optional(frame: gpd.GeoDataFrame | None, **options: Any) -> gpd.GeoDataFrame | None:
     return None if frame is None else validate_layer(frame, allow_empty=True, **options)
 
@@ -134,35 +142,42 @@ def _optional(frame: gpd.GeoDataFrame | None, **options: Any) -> gpd.GeoDataFram
 def _validate(
     layer: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame | None], id_column: str
 ) -> _Inputs:
-    """Validate every layer at the boundary, then require one metric CRS for all."""
-    grid_frame = validate_layer(
-        layer, kind="grids", id_column=id_column, name="grids", allow_duplicate_ids=True
-    )
-    roads = _optional(layers["roads"], kind="roads")
-    if roads is not None and "kind" in roads.columns:  # walk roads, not rivers or walls
-        walkable = roads["kind"].isna() | (roads["kind"].astype(object) == "road")
-        roads = roads[walkable.to_numpy(dtype=bool)]
+    """Validate every layer at the boundary, then require one metric CRS for all.
+
+    The layers are validated concurrently (GEOS validity checks release the
+    GIL); when several are bad, the error raised is the first in the fixed
+    order grids, roads, jurisdiction, households, buildings, parents,
+    features, stations, previous.
+    """
     previous = layers["previous"]
-    frames: dict[str, Any] = {
-        "grids": grid_frame,
-        "jurisdiction": _reference(
+    tasks: dict[str, Callable[[], Any]] = {
+        "grids": lambda: validate_layer(
+            layer, kind="grids", id_column=id_column, name="grids", allow_duplicate_ids=True
+        ),
+        "roads": lambda: _walkable(_optional(layers["roads"], kind="roads")),
+        "jurisdiction": lambda: _reference(
             layers["jurisdiction"], kind="jurisdiction", name="jurisdiction"
         ),
-        "households": _optional(layers["households"], kind="households"),
-        "buildings": _reference(
+        "households": lambda: _optional(layers["households"], kind="households"),
+        "buildings": lambda: _reference(
             layers["buildings"], kind="buildings", name="buildings", allow_empty=True
         ),
-        "parents": _reference(layers["parents"], kind="jurisdiction", name="parents"),
-        "features": _optional(layers["features"], kind="roads", name="features"),
-        "stations": _optional(layers["stations"], kind="stations"),
-        "roads": roads,
-        "previous": None
-        if previous is None
-        else _renamed(
-            validate_layer(previous, kind="grids", id_column=id_column, name="previous"),
-            id_column,
+        "parents": lambda: _reference(layers["parents"], kind="jurisdiction", name="parents"),
+        "features": lambda: _optional(layers["features"], kind="roads", name="features"),
+        "stations": lambda: _optional(layers["stations"], kind="stations"),
+        "previous": lambda: (
+            None
+            if previous is None
+            else _renamed(
+                validate_layer(previous, kind="grids", id_column=id_column, name="previous"),
+                id_column,
+            )
         ),
     }
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:
+        futures = {name: pool.submit(task) for name, task in tasks.items()}
+        frames: dict[str, Any] = {name: future.result() for name, future in futures.items()}
+    grid_frame = frames["grids"]
     crs = require_metric(frames)
     return _Inputs(
         grids=Grids.from_frame(_renamed(grid_frame, id_column)),
