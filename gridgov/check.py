@@ -317,7 +317,7 @@ class _Checker:
             ("boundary", self.boundary_light),
         ]
         if not self.run["boundary.off_features"]:
-            geometric = geometric[1:]
+            geometric = [g for g in geometric if g[0] != "boundary.off_features"]
         total = len(geometric) + 3 + int(assigning) + int(serving)
         parts: list[pd.DataFrame] = []
         inputs = self.inputs

@@ -51,6 +51,9 @@ __all__ = [
 SNAP_RADII: tuple[float, ...] = (32.0, 128.0)
 
 
+_SNAP_CHUNK = 1 << 15  # points per chunk of the snapping arithmetic
+
+
 @dataclass(frozen=True)
 class Snap:
     """Points snapped to the pieces of a :class:`RoadNetwork`.
@@ -147,30 +150,42 @@ class RoadNetwork:
         far = np.arange(n)
         radii = [*SNAP_RADII, np.inf]
         for k, radius in enumerate(radii):
-            if np.isfinite(radius):
-                grown = shapely.box(
-                    low[:, 0] - radius, low[:, 1] - radius, high[:, 0] + radius, high[:, 1] + radius
+            tree = (
+                shapely.STRtree(
+                    shapely.box(
+                        low[:, 0] - radius,
+                        low[:, 1] - radius,
+                        high[:, 0] + radius,
+                        high[:, 1] + radius,
+                    )
                 )
-                # the grown boxes in the tree and the points querying it: the answers come
-                # grouped by point, in order, so no sort is needed to reduce them
-                point, seg = shapely.STRtree(grown).query(points[far])
-                point = far[point]
-            else:  # the last points: every segment of the pieces nearest by GEOS
-                (q, piece), _ = self._tree.query_nearest(
-                    points[far], return_distance=True, all_matches=True
-                )
-                starts = np.searchsorted(seg_piece, piece, side="left")
-                stops = np.searchsorted(seg_piece, piece, side="right")
-                counts = stops - starts
-                point = np.repeat(far[q], counts)
-                seg = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(
-                    counts.sum()
-                )
-            t, distance = _project(xy[point], a[seg], b[seg], seg_len[seg])
-            pick = _nearest_candidate(point, seg_piece[seg], distance, seg)
-            who, seg = point[pick], seg[pick]
-            chosen[who], snapped[who] = seg_piece[seg], distance[pick]
-            along[who] = seg_start[seg] + t[pick] * seg_len[seg]
+                if np.isfinite(radius)
+                else None
+            )
+            # chunks of points: the temporaries of the arithmetic stay small and in cache
+            for first in range(0, len(far), _SNAP_CHUNK):
+                some = far[first : first + _SNAP_CHUNK]
+                if tree is not None:
+                    # the grown boxes in the tree and the points querying it: the answers
+                    # come grouped by point, in order, so no sort is needed to reduce them
+                    point, seg = tree.query(points[some])
+                    point = some[point]
+                else:  # the last points: every segment of the pieces nearest by GEOS
+                    (q, piece), _ = self._tree.query_nearest(
+                        points[some], return_distance=True, all_matches=True
+                    )
+                    starts = np.searchsorted(seg_piece, piece, side="left")
+                    stops = np.searchsorted(seg_piece, piece, side="right")
+                    counts = stops - starts
+                    point = np.repeat(some[q], counts)
+                    seg = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(
+                        counts.sum()
+                    )
+                t, distance = _project(xy[point], a[seg], b[seg], seg_len[seg])
+                pick = _nearest_candidate(point, seg_piece[seg], distance, seg)
+                who, seg = point[pick], seg[pick]
+                chosen[who], snapped[who] = seg_piece[seg], distance[pick]
+                along[who] = seg_start[seg] + t[pick] * seg_len[seg]
             undecided = far[snapped[far] > radius]
             if k < len(radii) - 1:
                 chosen[undecided], snapped[undecided], along[undecided] = -1, np.inf, np.nan

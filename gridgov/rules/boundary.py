@@ -485,6 +485,10 @@ def off_features(
     )
 
 
+#: Candidate pairs per chunk of the vectorised distance arithmetic.
+_CHUNK = 1 << 16
+
+
 def _segments(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Start points, end points and owner (position in `lines`) of every segment."""
     parts, owner = shapely.get_parts(np.asarray(lines, dtype=object), return_index=True)
@@ -606,7 +610,11 @@ def near_lengths(
         if query is None:
             query = shapely.linestrings(np.stack([start, end], axis=1))
         si, fi = tree.query(query)
-        lo, hi = _capsule_interval(start[si], u[si], c[fi], d[fi], tol)
+        lo, hi = np.empty(len(si)), np.empty(len(si))
+        for k in range(0, len(si), _CHUNK):  # chunks: temporaries stay small and in cache
+            part = slice(k, k + _CHUNK)
+            s_, f_ = si[part], fi[part]
+            lo[part], hi[part] = _capsule_interval(start[s_], u[s_], c[f_], d[f_], tol)
         pieces.append((si, lo, hi, is_edge))
     for wanted in (True, None):  # near the edge; near either
         chosen = [p for p in pieces if wanted is None or p[3] is wanted]
