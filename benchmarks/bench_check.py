@@ -233,8 +233,6 @@ def steps(data: dict, rules: RuleSet) -> None:
     """Time the steps of ``check`` one after the other (no concurrency): where the time goes."""
     import importlib
 
-    from gridgov.layers import _trusted
-
     internals = importlib.import_module("gridgov.check")  # the module; gg.check is the function
     layers = {
         k: data[k]
@@ -252,21 +250,14 @@ def steps(data: dict, rules: RuleSet) -> None:
     print("check step by step (one thread, sequential; sums to more than the concurrent run):")
     inputs, _ = timed("validate every layer", internals._validate, data["grids"], layers, "grid_id")
     checker = internals._Checker(inputs, internals._Plan(rules, inputs))
-    with _trusted(
-        {
-            "households": (inputs.households, None),
-            "stations": (inputs.stations, None),
-            "roads": (inputs.roads, None),
-        }
-    ):
-        timed("assign households", checker.assign)
-        timed("boundary rules", checker.boundary)
-        timed("boundary.off_features", checker.features)
-        timed("coverage analysis and rules", checker.coverage)
-        served, _ = timed("service network distances", checker.service_distances)
-        timed("service, scale, households, adjustment", lambda: (
-            checker.service(served), checker.scale(), checker.households(), checker.adjustment()
-        ))  # fmt: skip
+    timed("assign households", checker.assign)
+    timed("boundary rules", checker.boundary)
+    timed("boundary.off_features", checker.features)
+    timed("coverage analysis and rules", checker.coverage)
+    served, _ = timed("service network distances", checker.service_distances)
+    timed("service, scale, households, adjustment", lambda: (
+        checker.service(served), checker.scale(), checker.households(), checker.adjustment()
+    ))  # fmt: skip
 
 
 if __name__ == "__main__":

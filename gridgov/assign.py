@@ -815,7 +815,31 @@ def assign(
         require_metric(crs_layers)
     else:
         require_same_crs(crs_layers)
+    return _assign_valid(
+        homes,
+        grids,
+        blds,
+        options=_Options(on_boundary, outside, limit),
+        id_column=id_column,
+        grid_id_column=grid_id_column,
+        building_column=building_column,
+        progress=progress,
+    )
 
+
+def _assign_valid(
+    homes: gpd.GeoDataFrame,
+    grids: dict[str, gpd.GeoDataFrame],
+    blds: gpd.GeoDataFrame | None,
+    *,
+    options: _Options,
+    id_column: str,
+    grid_id_column: str,
+    building_column: str,
+    progress: bool,
+) -> pd.DataFrame:
+    """:func:`assign` on layers that ``validate_layer`` returned, in one CRS (checked)."""
+    on_boundary = options.rule
     points = homes.geometry.to_numpy()
     xy = shapely.get_coordinates(points)
     n = len(points)
@@ -825,7 +849,6 @@ def assign(
         if linked is not None and on_boundary == "largest_overlap_building"
         else None
     )
-    options = _Options(on_boundary, outside, limit)
     threads = _threads() if n >= 2 * _CHUNK_SIZE else 1
 
     index_column = pd.Index(homes[id_column].to_numpy(dtype=object), dtype=object, name=id_column)
@@ -1094,7 +1117,28 @@ def assign_by_network(
     posts = validate_layer(stations, kind="stations", id_column=station_id_column, allow_empty=True)
     lines = validate_layer(roads, kind="roads", allow_empty=True)
     require_metric({"households": homes, "stations": posts, "roads": lines})
+    return _by_network_valid(
+        homes,
+        posts,
+        lines,
+        max_distance=max_distance,
+        snap_tolerance=snap_tolerance,
+        id_column=id_column,
+        station_id_column=station_id_column,
+    )
 
+
+def _by_network_valid(
+    homes: gpd.GeoDataFrame,
+    posts: gpd.GeoDataFrame,
+    lines: gpd.GeoDataFrame,
+    *,
+    max_distance: float,
+    snap_tolerance: float,
+    id_column: str,
+    station_id_column: str,
+) -> pd.DataFrame:
+    """:func:`assign_by_network` on layers that ``validate_layer`` returned, in metres."""
     network = graph.road_network(lines.geometry.to_numpy())
     station_ids = posts[station_id_column].to_numpy(dtype=object)
     rank = np.empty(len(station_ids), dtype=np.int64)
@@ -1109,7 +1153,7 @@ def assign_by_network(
             f"road serve no household (ids {', '.join(map(repr, far[:5]))}); "
             "check their positions or raise snap_tolerance",
             GridgovWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     sources = graph.Snap(
         np.where(off_road, -1, at_station.piece), at_station.along, at_station.distance

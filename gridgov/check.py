@@ -22,7 +22,7 @@ import shapely
 from gridgov.crs import require_metric
 from gridgov.errors import LayerError
 from gridgov.findings import Findings, make_findings
-from gridgov.layers import _trusted, validate_layer
+from gridgov.layers import validate_layer
 from gridgov.rules import RULES, RuleSet, adjustment, boundary, coverage, scale
 from gridgov.rules._base import Grids, nullable, present
 
@@ -71,14 +71,24 @@ def _assigned(households: gpd.GeoDataFrame, grids: Grids) -> tuple[np.ndarray, n
     unassigned : ndarray of bool
         Households in no grid (``how == "unassigned"``).
     """
-    from gridgov.assign import assign
+    from gridgov.assign import _assign_valid, _named_layers, _Options
 
     width = max(1, len(str(len(grids))))
     keys = np.array([f"{i:0{width}d}" for i in range(len(grids))], dtype=object)
     frame = grids.frame[[]].copy()
     frame["grid_id"] = keys
     frame = frame.set_geometry(grids.shapes, crs=grids.frame.crs)
-    result = assign(households, {_NETWORK: frame})
+    # the households were validated by check: only the (small) grid frame built here is
+    result = _assign_valid(
+        households,
+        _named_layers({_NETWORK: frame}, "grid_id"),
+        None,
+        options=_Options("smallest_id", "unassigned", None),
+        id_column="household_id",
+        grid_id_column="grid_id",
+        building_column="building_id",
+        progress=False,
+    )
     owner = result[_NETWORK].to_numpy(dtype=object)
     has = pd.notna(owner)
     row = np.full(len(owner), -1, dtype=np.int64)
@@ -320,15 +330,7 @@ class _Checker:
             geometric = [g for g in geometric if g[0] != "boundary.off_features"]
         total = len(geometric) + 3 + int(assigning) + int(serving)
         parts: list[pd.DataFrame] = []
-        inputs = self.inputs
         with (
-            _trusted(  # validated in check: assign and assign_by_network need not again
-                {
-                    "households": (inputs.households, None),
-                    "stations": (inputs.stations, None),
-                    "roads": (inputs.roads, None),
-                }
-            ),
             tqdm(total=total, desc="check", unit="step", disable=not progress) as bar,
             ThreadPoolExecutor(max_workers=_workers()) as pool,
         ):
@@ -468,19 +470,23 @@ class _Checker:
 
     def service_distances(self) -> pd.DataFrame:
         """Network distance of every household to its nearest station (``gg.assign_by_network``)."""
-        from gridgov.assign import assign_by_network
+        from gridgov.assign import _by_network_valid
 
-        homes = self.inputs.households
+        homes, stations, roads = self.inputs.households, self.inputs.stations, self.inputs.roads
+        assert stations is not None
+        assert roads is not None
         assert homes is not None
         # every household and station is snapped to its nearest road, however far: the snap
         # distances count in the distance, so a household far from every road is a service
         # gap with its distance rather than "off road"
-        served = assign_by_network(
+        served = _by_network_valid(  # the layers were validated by check
             homes,
-            self.inputs.stations,
-            self.inputs.roads,
+            stations,
+            roads,
             max_distance=self.rules.service_distance,
             snap_tolerance=math.inf,
+            id_column="household_id",
+            station_id_column="station_id",
         )
         return served.reindex(pd.Index(homes["household_id"].to_numpy(dtype=object)))
 
@@ -626,10 +632,7 @@ def check(
     >>> findings.ok, findings.loc[1, "message"]
     (False, 'gap of 1,000 m² covered by no grid next to grid 320102001001002')
     """
-    rules = RuleSet() if rules is None else rules
-    if not isinstance(rules, RuleSet):
-        msg = f"rules must be a gg.RuleSet, got {type(rules).__name__}"
-        raise TypeError(msg)
+    rules = _ruleset(rules)
     inputs = _validate(
         layer,
         {
@@ -648,6 +651,16 @@ def check(
     checker = _Checker(inputs, plan)
     parts = checker.run_all(progress=progress)
     return _finish(parts, inputs.grids, rules=rules, crs=inputs.crs, skipped=plan.skipped)
+
+
+def _ruleset(rules: object) -> RuleSet:
+    """Return the rules to check with: ``RuleSet()`` for None, TypeError for others."""
+    if rules is None:
+        return RuleSet()
+    if not isinstance(rules, RuleSet):
+        msg = f"rules must be a gg.RuleSet, got {type(rules).__name__}"
+        raise TypeError(msg)
+    return rules
 
 
 def _finish(

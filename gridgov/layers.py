@@ -14,9 +14,6 @@ them through and records their ids in ``frame.attrs["gridgov"]``.
 
 from __future__ import annotations
 
-import threading
-import weakref
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,7 +27,7 @@ from gridgov.crs import require_crs
 from gridgov.errors import CRSError, LayerError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
 __all__ = [
     "LayerKind",
@@ -279,41 +276,6 @@ def _normalise_grid_columns(out: gpd.GeoDataFrame, labels: np.ndarray, *, name: 
             out[column] = parsed
 
 
-# Frames that gridgov validated itself and hands from one of its functions to another
-# (``check`` -> ``assign``), so that a million households are not validated three times.
-# Keyed by object identity, held weakly, and only for the extent of a ``with
-# _trusted(...)`` block inside gridgov: a frame a user can reach is never trusted.
-_TRUSTED: dict[int, tuple[weakref.ref[Any], str, str | None]] = {}
-_TRUSTED_LOCK = threading.Lock()
-
-
-@contextmanager
-def _trusted(frames: dict[str, tuple[gpd.GeoDataFrame | None, str | None]]) -> Iterator[None]:
-    """Let `validate_layer` return these already validated frames as they are.
-
-    `frames` maps a kind to (frame, id column or ``None`` for the kind's
-    default); ``None`` frames are ignored.
-    """
-    keys = []
-    with _TRUSTED_LOCK:
-        for kind, (frame, id_column) in frames.items():
-            if frame is not None:
-                column = id_column if id_column is not None else _SPECS[kind].id_column
-                _TRUSTED[id(frame)] = (weakref.ref(frame), kind, column)
-                keys.append(id(frame))
-    try:
-        yield
-    finally:
-        with _TRUSTED_LOCK:
-            for key in keys:
-                _TRUSTED.pop(key, None)
-
-
-def _is_trusted(frame: object, kind: str, id_column: str | None) -> bool:
-    entry = _TRUSTED.get(id(frame))
-    return entry is not None and entry[0]() is frame and entry[1:] == (kind, id_column)
-
-
 def validate_layer(
     frame: gpd.GeoDataFrame,
     *,
@@ -388,9 +350,6 @@ def validate_layer(
         raise LayerError(msg)
     spec = _SPECS[kind]
     name = name or kind
-    resolved = id_column if id_column is not None else spec.id_column
-    if _TRUSTED and _is_trusted(frame, kind, resolved):
-        return frame
     _check_frame(frame, kind=kind, name=name, allow_empty=allow_empty)
     out = frame.copy()
     id_column = id_column if id_column is not None else spec.id_column

@@ -292,18 +292,3 @@ def test_readers_do_not_mutate_frames(households: GeoDataFrame) -> None:
     gg.read_households(households)
     validate_layer(households, kind="households")
     assert_geodataframe_equal(households, before)
-
-
-def test_trusted_frames_skip_validation_only_inside_the_block(households: GeoDataFrame) -> None:
-    """check hands its own validated frames to assign without validating them again."""
-    from gridgov.layers import _trusted
-
-    validated = validate_layer(households, kind="households")
-    with _trusted({"households": (validated, None)}):
-        assert validate_layer(validated, kind="households") is validated
-        # another kind, another id column or another frame is validated as usual
-        assert validate_layer(validated, kind="stations", id_column="household_id") is not validated
-        with pytest.raises(LayerError, match="no id column 'x'"):
-            validate_layer(validated, kind="households", id_column="x")
-        assert validate_layer(households, kind="households") is not households
-    assert validate_layer(validated, kind="households") is not validated

@@ -627,14 +627,10 @@ def check(
     """
     import dataclasses
 
-    from gridgov.check import _finish, _Plan, _validate
+    from gridgov.check import _finish, _Plan, _ruleset, _validate
     from gridgov.crs import require_metric
-    from gridgov.rules import RuleSet
 
-    rules = RuleSet() if rules is None else rules
-    if not isinstance(rules, RuleSet):
-        msg = f"rules must be a gg.RuleSet, got {type(rules).__name__}"
-        raise TypeError(msg)
+    rules = _ruleset(rules)
     inputs = _validate(
         layer,
         {
