@@ -83,23 +83,7 @@ def too_many_households(grids: Grids, loads: np.ndarray, *, rules: RuleSet) -> p
         Finding records: value the load, limit the upper bound; geometry the grid.
     """
     _, high = bounds_of(grids, rules)
-    has = ~np.isnan(high)
-    rows = np.flatnonzero(has & (loads > np.where(has, high, np.inf)))
-    if not len(rows):
-        return empty()
-    messages = [
-        f"grid {grids.ids[r]} has {fmt_count(loads[r])} households, more than "
-        f"{fmt_count(high[r])}{_kind_text(grids.kinds[r])}"
-        for r in rows
-    ]
-    return records(
-        "scale.too_many_households",
-        grid_id=grids.ids[rows],
-        value=loads[rows].astype(float),
-        limit=high[rows],
-        message=np.array(messages, dtype=object),
-        geometry=grids.geometry[rows],
-    )
+    return _out_of_bound(grids, loads, high, above=True, rule="scale.too_many_households")
 
 
 def too_few_households(grids: Grids, loads: np.ndarray, *, rules: RuleSet) -> pd.DataFrame:
@@ -120,20 +104,29 @@ def too_few_households(grids: Grids, loads: np.ndarray, *, rules: RuleSet) -> pd
         Finding records: value the load, limit the lower bound; geometry the grid.
     """
     low, _ = bounds_of(grids, rules)
-    has = ~np.isnan(low)
-    rows = np.flatnonzero(has & (loads < np.where(has, low, -np.inf)))
+    return _out_of_bound(grids, loads, low, above=False, rule="scale.too_few_households")
+
+
+def _out_of_bound(
+    grids: Grids, loads: np.ndarray, bound: np.ndarray, *, above: bool, rule: str
+) -> pd.DataFrame:
+    """Return records of the grids whose load is beyond their bound (NaN: no bound)."""
+    has = ~np.isnan(bound)
+    beyond = loads > bound if above else loads < bound
+    rows = np.flatnonzero(has & beyond)
     if not len(rows):
         return empty()
+    word = "more" if above else "fewer"
     messages = [
-        f"grid {grids.ids[r]} has {fmt_count(loads[r])} households, fewer than "
-        f"{fmt_count(low[r])}{_kind_text(grids.kinds[r])}"
+        f"grid {grids.ids[r]} has {fmt_count(loads[r])} households, {word} than "
+        f"{fmt_count(bound[r])}{_kind_text(grids.kinds[r])}"
         for r in rows
     ]
     return records(
-        "scale.too_few_households",
+        rule,
         grid_id=grids.ids[rows],
         value=loads[rows].astype(float),
-        limit=low[rows],
+        limit=bound[rows],
         message=np.array(messages, dtype=object),
         geometry=grids.geometry[rows],
     )
