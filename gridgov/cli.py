@@ -85,9 +85,12 @@ def _exists(path: str, what: str) -> None:
 
 
 def _read(
-    source: str | None, kind: str, *, id_column: str | None = None
+    source: str | None, kind: str, *, id_column: str | None = None, under_review: bool = False
 ) -> gpd.GeoDataFrame | None:
-    """Read one layer with the reader of its kind (``None`` passes through)."""
+    """Read one layer with the reader of its kind (``None`` passes through).
+
+    A grid layer `under_review` may hold duplicated ids: the check reports them.
+    """
     if source is None:
         return None
     import gridgov as gg
@@ -102,7 +105,13 @@ def _read(
         return gg.read_stations(path, layer=layer, id_column=id_column or "station_id")
     if kind == "roads":
         return gg.read_roads(path, layer=layer, id_column=id_column)
-    return gg.read_layer(path, layer=layer, kind=kind, id_column=id_column)  # type: ignore[arg-type]
+    return gg.read_layer(
+        path,
+        layer=layer,
+        kind=kind,  # type: ignore[arg-type]
+        id_column=id_column,
+        allow_duplicate_ids=under_review,
+    )
 
 
 def _network_pairs(values: Sequence[str] | None) -> dict[str, str]:
@@ -170,8 +179,11 @@ def _write_frame(frame: gpd.GeoDataFrame, path: Path) -> None:
     elif suffix in {".geojson", ".json"}:
         frame.to_file(path, driver="GeoJSON")
     elif suffix == ".csv":
-        table = frame.copy()
-        table["geometry"] = frame.geometry.to_wkt()
+        import pandas as pd
+
+        name = frame.geometry.name
+        table = pd.DataFrame(frame.drop(columns=[name]))
+        table["geometry_wkt"] = frame.geometry.to_wkt().to_numpy()
         table.to_csv(path, index=False)
     else:
         frame.to_file(path, driver="GPKG", layer="findings")
@@ -190,7 +202,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     rules = _rules(args)
     layers = _metric(
         {
-            "grids": _read(args.grids, "grids", id_column=args.id_column),
+            "grids": _read(args.grids, "grids", id_column=args.id_column, under_review=True),
             "jurisdiction": _read(args.jurisdiction, "jurisdiction"),
             "households": None if args.scheduler else _read(args.households, "households"),
             "buildings": _read(args.buildings, "buildings"),
@@ -612,7 +624,7 @@ def _add_check(commands: Any) -> None:
         "--output",
         type=Path,
         metavar="PATH",
-        help="findings: .gpkg, .geojson, .parquet, .csv",
+        help="findings: .gpkg, .geojson, .parquet or .csv (geometry as WKT)",
     )
     check.add_argument(
         "--tile-size", type=_distance, metavar="METRES", help="tile side with --scheduler"

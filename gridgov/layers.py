@@ -425,6 +425,7 @@ def _read(
     y: str | None = None,
     crs: Any = None,
     name: str | None = None,
+    allow_duplicate_ids: bool = False,
 ) -> gpd.GeoDataFrame:
     label = name or kind
     id_name = id_column if id_column is not None else _SPECS[kind].id_column
@@ -451,7 +452,13 @@ def _read(
             frame = gpd.read_file(path, layer=layer, engine="pyogrio")
         if crs is not None and frame.crs is None:
             frame = frame.set_crs(crs)
-    return validate_layer(frame, kind=kind, id_column=id_column, name=label)
+    return validate_layer(
+        frame,
+        kind=kind,
+        id_column=id_column,
+        name=label,
+        allow_duplicate_ids=allow_duplicate_ids,
+    )
 
 
 def read_layer(
@@ -461,6 +468,7 @@ def read_layer(
     id_column: str | None = None,
     layer: str | int | None = None,
     kind: LayerKind = "grids",
+    allow_duplicate_ids: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a grid layer (or a jurisdiction with ``kind="jurisdiction"``) and validate it.
 
@@ -477,6 +485,9 @@ def read_layer(
         Layer of a multi-layer file (GeoPackage).
     kind : str, default "grids"
         Layer kind, see :func:`validate_layer`.
+    allow_duplicate_ids : bool, default False
+        Let duplicated ids through, for a layer under review: ``gg.check``
+        reports them as the finding ``boundary.duplicate_id``.
 
     Returns
     -------
@@ -490,7 +501,14 @@ def read_layer(
     >>> grids.crs.to_epsg(), grids["network"].unique().tolist()
     (4490, ['governance'])
     """
-    frame = _read(path, kind=kind, id_column=id_column, layer=layer, name=network)
+    frame = _read(
+        path,
+        kind=kind,
+        id_column=id_column,
+        layer=layer,
+        name=network,
+        allow_duplicate_ids=allow_duplicate_ids,
+    )
     if network is not None:
         frame["network"] = network
     return frame

@@ -366,3 +366,56 @@ def test_check_on_a_local_dask_cluster(
         zip(expected["rule"], expected["grid_id"].fillna(""), strict=True)
     )
     assert expected.summary().headline in capsys.readouterr().out
+
+
+def test_check_reports_duplicate_ids_and_invalid_grids_as_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from shapely import Polygon
+
+    grids = _lattice()
+    grids.loc[1, "grid_id"] = grids.loc[0, "grid_id"]  # a duplicated id
+    grids.loc[2, "geometry"] = Polygon([(0, 200), (100, 300), (100, 200), (0, 300)])  # bow-tie
+    path = tmp_path / "grids.gpkg"
+    grids.to_file(path)
+    out = tmp_path / "findings.csv"
+    assert main(["check", str(path), "-o", str(out), "--no-progress"]) == 1
+    rules = set(pd.read_csv(out)["rule"])
+    assert {"boundary.duplicate_id", "boundary.invalid_geometry"} <= rules
+    assert "boundary.duplicate_id" in capsys.readouterr().out
+
+
+def test_bad_input_files_exit_2_naming_the_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    grids = _lattice()
+    metric = tmp_path / "grids.gpkg"
+    grids.to_file(metric)
+    # mixed CRSs: households in degrees next to grids in metres
+    homes = tmp_path / "homes.csv"
+    pd.DataFrame(
+        {"household_id": ["h1", "h2"], "lon": [118.8, 118.81], "lat": [32.0, 32.01]}
+    ).to_csv(homes, index=False)
+    assign_out = str(tmp_path / "a.csv")
+    assert main(["assign", f"{homes}", str(metric), "-o", assign_out, "--no-progress"]) == 2
+    assert "CRS" in capsys.readouterr().err  # the CSV has no CRS: say so
+    # NaN coordinates, named by household id
+    nan_homes = tmp_path / "nan.gpkg"
+    gpd.GeoDataFrame(
+        {"household_id": ["ok", "broken"]},
+        geometry=gpd.points_from_xy([50.0, float("nan")], [50.0, 50.0]),
+        crs=CRS,
+    ).to_file(nan_homes)
+    assert main(["assign", str(nan_homes), str(metric), "-o", assign_out, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "NaN" in err
+    assert "broken" in err
+    # a grid without geometry
+    empty = grids.copy()
+    empty.loc[4, "geometry"] = None
+    no_geom = tmp_path / "empty.parquet"
+    empty.to_parquet(no_geom)
+    assert main(["check", str(no_geom), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert grids.loc[4, "grid_id"] in err
+    assert "Traceback" not in err
