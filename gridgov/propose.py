@@ -278,6 +278,8 @@ class _Context:
     buildings: np.ndarray | None
     attempts: int
     seed: int
+    sliver_width: float = 0.0  # thin parts a cut must not leave (RuleSet.sliver_width)
+    min_sliver_area: float = 0.0
     cache: dict[str, Atoms] = field(default_factory=dict)
 
     def atoms(self, grid: _Grid) -> Atoms:
@@ -372,10 +374,51 @@ def _divide(
         geoms = [
             _union(atoms.geoms[label == part], coverage=atoms.coverage) for part in range(parts)
         ]
+        geoms = _without_thin_parts(geoms, context)
         if all(_is_polygon(geom) for geom in geoms):
             loads = np.bincount(label, weights=atoms.network.weight, minlength=parts)
             return geoms, loads.astype(int).tolist()
     return None
+
+
+def _without_thin_parts(geoms: list[Any], context: _Context) -> list[Any]:
+    """Give the thin parts a cut leaves in one part to the neighbour they run along.
+
+    Cutting a grid along the edges of its atoms can leave strips thinner than
+    ``sliver_width`` where a part meets the grid's boundary at a narrow angle:
+    the finding ``boundary.sliver``.  Each such strip of a part whose thin area
+    exceeds ``min_sliver_area`` moves to the other part sharing most of its
+    boundary -- unless it holds a household, or moving it would split a part.
+    Area is conserved and no household changes part, so loads are unchanged.
+    A loop over the few parts of one split, not over households.
+    """
+    radius = context.sliver_width / 2.0
+    if len(geoms) < 2 or radius <= 0:
+        return geoms
+    parts = np.array(geoms, dtype=object)
+    eroded = shapely.buffer(parts, -radius, join_style="mitre", mitre_limit=5.0)
+    opened = shapely.buffer(eroded, radius, join_style="mitre", mitre_limit=5.0)
+    thin = shapely.difference(parts, opened)
+    homes = shapely.STRtree(context.points)
+    for i in np.flatnonzero(shapely.area(thin) > context.min_sliver_area):
+        for piece in shapely.get_parts(thin[i]):
+            if shapely.area(piece) <= 1e-6 or len(homes.query(piece, predicate="intersects")):
+                continue
+            rim = shapely.boundary(piece)
+            shared = np.array(
+                [
+                    0.0 if j == i else shapely.length(shapely.intersection(rim, parts[j]))
+                    for j in range(len(parts))
+                ]
+            )
+            j = int(np.argmax(shared))
+            if shared[j] <= 0:
+                continue
+            losing = shapely.difference(parts[i], piece)
+            gaining = shapely.union(parts[j], piece)
+            if _is_polygon(losing) and _is_polygon(gaining):
+                parts[i], parts[j] = losing, gaining
+    return list(parts)
 
 
 def _split(grid: _Grid, context: _Context) -> tuple[list[tuple[Any, int]] | None, str]:
@@ -868,6 +911,8 @@ def propose(
         buildings=_geometries(buildings, kind="buildings", name="buildings"),
         attempts=attempts,
         seed=seed,
+        sliver_width=rules.sliver_width if rules.enabled("boundary.sliver") else 0.0,
+        min_sliver_area=rules.min_sliver_area,
     )
     ids = _Ids(str(i) for i in ids_in)
     log = _Log()
