@@ -415,7 +415,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     old, new = frames["old"], frames["new"]
     assert old is not None
     assert new is not None
-    old, new = _repair({"old": old, "new": new}, enabled=args.make_valid).values()
+    # invalid grids are measured as shapely.make_valid repairs them; the outputs keep them
     changes = gg.compare(old, new, households=frames["households"])
     _print(changes.summary())
     changes.to_file(args.output)
@@ -707,14 +707,14 @@ def _add_compare(commands: Any) -> None:
     compare = commands.add_parser(
         "compare",
         help="match two editions of a network and classify the changes",
-        description="Compare OLD and NEW editions: kept, reshaped, split, merged, new, retired.",
+        description=(
+            "Compare OLD and NEW editions: unchanged, renamed, reshaped, split, merged, "
+            "regrouped, added, removed grids, and household flows."
+        ),
     )
     compare.add_argument("old", metavar="OLD")
     compare.add_argument("new", metavar="NEW")
     compare.add_argument("--households", metavar="PATH", help="household flows between grids")
-    compare.add_argument(
-        "--make-valid", action="store_true", help="repair invalid grids (and say which)"
-    )
     compare.add_argument("-o", "--output", type=Path, required=True, metavar="GPKG")
     _report_option(compare)
     _common(compare)
