@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely import LineString, Point
 
 from gridgov.assign import assign_by_network
@@ -280,7 +282,8 @@ def test_demo_service_gaps() -> None:
     assert (result.loc[gaps.index, "reason"] == "beyond_max_distance").all()
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
 def test_snap_is_the_exact_nearest_piece_near_and_far(seed: int) -> None:
     """The range-query fast path and the far fallback both give the brute-force nearest."""
     rng = np.random.default_rng(seed)
