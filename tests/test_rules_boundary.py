@@ -14,7 +14,8 @@ from shapely import LineString, MultiPolygon, Point, Polygon, box
 
 from gridgov.check import check
 from gridgov.rules import RuleSet
-from gridgov.rules.boundary import near_lengths
+from gridgov.rules._base import Grids
+from gridgov.rules.boundary import near_lengths, pure_offset_area, same_rings, sliver
 
 if TYPE_CHECKING:
     from gridgov.findings import Findings
@@ -272,6 +273,78 @@ def test_sliver_needs_thinner_than_the_width() -> None:
     wide = spiked(50.0, width=1.2)
     assert len(of(check(layer([wide])), "boundary.sliver")) == 0
     assert len(of(check(layer([wide]), rules=RuleSet(sliver_width=1.5)), "boundary.sliver")) == 1
+
+
+def test_pure_offset_area_is_the_erosion_of_polygons_without_events() -> None:
+    # a rotated rectangle, an L (one reflex corner) and a square with a hole, eroded by 1 m
+    rect = shapely.affinity.rotate(box(0, 0, 30, 10), 33.0)
+    ell = Polygon([(0, 0), (20, 0), (20, 8), (8, 8), (8, 20), (0, 20)])
+    holed = Polygon(box(0, 0, 40, 40).exterior.coords, [box(15, 15, 25, 25).exterior.coords[::-1]])
+    shapes = np.array([rect, ell, holed, shapely.reverse(ell)], dtype=object)
+    eroded = shapely.area(shapely.buffer(shapes, -1.0, join_style="mitre", mitre_limit=5.0))
+    assert pure_offset_area(shapes, 1.0) == pytest.approx(eroded, rel=1e-12)
+    assert pure_offset_area(shapes, 1.0)[1] == pytest.approx(18 * 6 + 6 * 12)
+
+
+def test_pure_offset_area_differs_after_an_event() -> None:
+    # a 4 m wide arm: its fronts meet at 2 m, so at 3 m the erosion loses it
+    arm = shapely.union(box(0, 0, 20, 20), box(20, 8, 60, 12))
+    eroded = shapely.area(shapely.buffer(arm, -3.0, join_style="mitre", mitre_limit=5.0))
+    assert abs(pure_offset_area(np.array([arm]), 3.0)[0] - eroded) > 1.0
+    # a spike sharper than the mitre limit is never taken for a pure offset
+    spike = Polygon([(0, 0), (50, 1), (0, 2)])
+    assert np.isnan(pure_offset_area(np.array([spike]), 0.1)[0])
+
+
+def _random_polygon(rng: np.random.Generator) -> shapely.Geometry:
+    """A star polygon, with a thin arm, a hole or a notch now and then."""
+    n = int(rng.integers(5, 40))
+    angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+    low = rng.choice([5.0, 25.0])  # jagged or nearly round
+    radii = rng.uniform(low, 30, n) * rng.choice([1.0, 0.2], n, p=[0.9, 0.1])
+    shape = Polygon(np.c_[radii * np.cos(angles), radii * np.sin(angles)])
+    shape = shapely.make_valid(shape)
+    kind = rng.integers(0, 4)
+    width = float(rng.uniform(0.2, 2.5))
+    turn = float(rng.uniform(0, 360))
+    if kind == 1:  # a thin arm
+        arm = shapely.affinity.rotate(box(0, -width / 2, 45, width / 2), turn, (0, 0))
+        shape = shapely.union(shape, arm)
+    elif kind == 2:  # a hole
+        shape = shapely.difference(shape, box(-2, -2, 2, 2 + 4 * rng.uniform()))
+    elif kind == 3:  # a narrow notch
+        notch = shapely.affinity.rotate(box(-50, -width / 2, 0, width / 2), turn, (0, 0))
+        shape = shapely.difference(shape, notch)
+    return shapely.get_parts(shape)[np.argmax(shapely.area(shapely.get_parts(shape)))]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), width=st.floats(0.5, 3.0))
+def test_sliver_screen_agrees_with_the_full_opening(seed: int, width: float) -> None:
+    """Grids taken for pure offsets lose nothing to the opening; the rest match it exactly.
+
+    GEOS simplifies buffer input by 1% of the distance, so its own opening may
+    shave up to that much along the boundary even where no part is thin.
+    """
+    rng = np.random.default_rng(seed)
+    shapes = np.array([_random_polygon(rng) for _ in range(20)], dtype=object)
+    shapes = shapes[shapely.is_valid(shapes) & (shapely.area(shapes) > 0)]
+    radius = width / 2
+    eroded = shapely.buffer(shapes, -radius, join_style="mitre", mitre_limit=5.0)
+    opened = shapely.buffer(eroded, radius, join_style="mitre", mitre_limit=5.0)
+    removed = shapely.area(shapes) - shapely.area(opened)
+    pure = same_rings(eroded, shapes) & (
+        np.abs(shapely.area(eroded) - pure_offset_area(shapes, radius))
+        <= 1e-9 * np.maximum(shapely.area(shapes), 1.0)
+    )
+    assert np.all(removed[pure] <= 0.01 * radius * shapely.length(shapes[pure]) + 1e-9)
+    rules = RuleSet(sliver_width=width, min_sliver_area=1.0)
+    frame = layer(list(shapes))
+    found = sliver(Grids.from_frame(frame), rules=rules)
+    expected = np.flatnonzero((removed > 1.0) & ~pure)
+    assert sorted(found["grid_id"]) == sorted(frame["grid_id"].to_numpy()[expected])
+    by_id = dict(zip(frame["grid_id"], removed, strict=True))
+    assert found["value"].to_numpy() == pytest.approx([by_id[g] for g in found["grid_id"]])
 
 
 def test_clean_squares_have_no_boundary_findings() -> None:

@@ -360,21 +360,17 @@ def splits_building(
         return empty()
     # the tree holds the (small) footprints and the grids query it: each grid is prepared
     # once for all its candidates, rather than each footprint tested on an unprepared grid
-    tree = shapely.STRtree(footprints)
-    gi, bi = tree.query(grids.shapes, predicate="intersects")
+    gi, bi = shapely.STRtree(footprints).query(grids.shapes, predicate="intersects")
+    # a building needs two sides to be split, and a side is a grid it intersects: the
+    # (costly) shares are measured only for buildings intersecting two grids or more
+    several = np.bincount(bi, minlength=len(footprints))[bi] >= 2
+    gi, bi = gi[several], bi[several]
     if not len(bi):
         return empty()
     order = np.lexsort((gi, bi))  # by building, then grid: the order of the records below
     gi, bi = gi[order], bi[order]
     total = shapely.area(footprints)
-    cg, cb = tree.query(grids.shapes, predicate="covers")
-    width = np.int64(len(footprints))
-    covered = np.isin(gi.astype(np.int64) * width + bi, cg.astype(np.int64) * width + cb)
-    inside = total[bi].copy()
-    partial = np.flatnonzero(~covered)
-    inside[partial] = shapely.area(
-        shapely.intersection(footprints[bi[partial]], grids.shapes[gi[partial]])
-    )
+    inside = shapely.area(shapely.intersection(footprints[bi], grids.shapes[gi]))
     share = inside / np.maximum(total[bi], EPS)
     side = above(inside, rules.min_split_area) & above(share, rules.min_split_share)
     sides = pd.DataFrame(
@@ -702,7 +698,10 @@ def sliver(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
 
     The thin parts are what a morphological opening (an inward then an
     outward buffer by ``sliver_width / 2``, mitred joins so that corners
-    survive) removes from the grid.
+    survive) removes from the grid.  The outward buffer is skipped for grids
+    whose erosion had no topological event -- its area equals the closed
+    form of :func:`pure_offset_area` and it has the grid's parts and holes --
+    because the opening gives those grids back unchanged.
 
     Parameters
     ----------
@@ -725,11 +724,25 @@ def sliver(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
     candidates = np.flatnonzero(above(area, rules.min_sliver_area))
     if not len(candidates):
         return empty()
-    eroded = shapely.buffer(shapes[candidates], -radius, join_style="mitre", mitre_limit=5.0)
-    opened = shapely.buffer(eroded, radius, join_style="mitre", mitre_limit=5.0)
-    # the opening lies inside the grid (mitred joins restore convex corners exactly), so what
-    # it removes is the difference of the areas
-    removed = area[candidates] - shapely.area(opened)
+    eroded = shapely.buffer(shapes[candidates], -radius, join_style="mitre", mitre_limit=_MITRE)
+    # The opening removes nothing from a grid whose erosion had no topological event (no
+    # edge shrank to nothing, no two fronts met): dilating that erosion gives the grid back
+    # exactly.  Such an erosion is the grid with every edge moved inwards, whose area is
+    # known in closed form (pure_offset_area); only the other grids are dilated.
+    expected = pure_offset_area(shapes[candidates], radius)
+    scale = np.maximum(area[candidates], 1.0)
+    pure = same_rings(eroded, shapes[candidates]) & (
+        np.abs(shapely.area(eroded) - expected) <= _PURE_TOLERANCE * scale
+    )
+    removed = np.zeros(len(candidates))
+    rest = np.flatnonzero(~pure)
+    opened = np.array([shapely.Polygon()] * len(candidates), dtype=object)
+    opened[pure] = shapes[candidates[pure]]
+    if len(rest):
+        opened[rest] = shapely.buffer(eroded[rest], radius, join_style="mitre", mitre_limit=_MITRE)
+        # the opening lies inside the grid (mitred joins restore convex corners exactly), so
+        # what it removes is the difference of the areas
+        removed[rest] = area[candidates[rest]] - shapely.area(opened[rest])
     hit = above(removed, rules.min_sliver_area)
     rows = candidates[hit]
     if not len(rows):
@@ -755,3 +768,123 @@ def sliver(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
         message=np.array(messages, dtype=object),
         geometry=drawn,
     )
+
+
+#: Mitre limit of the opening's buffers (corners sharper than about 23 degrees lose their tip).
+_MITRE = 5.0
+#: Turning angles (radians) beyond which a vertex's mitre may be limited: such grids are
+#: never taken for pure offsets.  The limit is reached at 2 * arccos(1 / _MITRE), 156.9 deg.
+_MAX_TURN = np.radians(156.0)
+#: Relative area tolerance between GEOS's erosion and the closed-form pure offset.
+_PURE_TOLERANCE = 1e-9
+
+
+def same_rings(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Tell whether each pair of polygons has as many parts and as many holes.
+
+    An erosion without topological events keeps the parts and holes of the
+    polygon; GEOS's buffer can leave the inverted remains of a collapsed arm
+    as a spurious hole, which this catches.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> same_rings(np.array([box(0, 0, 4, 4)]), np.array([box(1, 1, 2, 2)])).tolist()
+    [True]
+    """
+    same: np.ndarray = shapely.get_num_geometries(left) == shapely.get_num_geometries(right)
+    result: np.ndarray = same & (_holes(left) == _holes(right))
+    return result
+
+
+def _holes(shapes: np.ndarray) -> np.ndarray:
+    parts, index = shapely.get_parts(np.asarray(shapes, dtype=object), return_index=True)
+    holes: np.ndarray = np.bincount(
+        index, weights=shapely.get_num_interior_rings(parts), minlength=len(shapes)
+    )
+    return holes
+
+
+def pure_offset_area(shapes: np.ndarray, distance: float) -> np.ndarray:
+    """Area of each polygon with every edge moved inwards by `distance`, mitred corners, no events.
+
+    For a ring whose interior lies on its left, moving each edge inwards by
+    *d* changes the area by ``-d * L + d**2 * sum(tan(phi / 2))``, where *L*
+    is the length and *phi* the signed turning angle at each vertex (left
+    turns positive).  This is the area of the erosion ``buffer(-d,
+    join_style="mitre")`` as long as no edge shrinks to nothing and no two
+    fronts meet before *d* (then the erosion is smaller or split, and its area
+    differs); :func:`sliver` compares the two to know which grids the opening
+    leaves unchanged.  Polygons with a zero-length edge or a turn sharper than
+    156 degrees (where GEOS may limit the mitre) get NaN.
+
+    Parameters
+    ----------
+    shapes : ndarray of Polygon or MultiPolygon
+        Valid polygons.
+    distance : float
+        The inward distance.
+
+    Returns
+    -------
+    ndarray of float
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> pure_offset_area(np.array([box(0, 0, 10, 4)]), 1.0).tolist()  # 8 x 2
+    [16.0]
+    >>> hole = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)],
+    ...                        [[(4, 4), (6, 4), (6, 6), (4, 6)]])
+    >>> pure_offset_area(np.array([hole]), 1.0).tolist()  # 8 x 8 - 4 x 4
+    [48.0]
+    """
+    shapes = np.asarray(shapes, dtype=object)
+    out = np.full(len(shapes), np.nan)
+    if not len(shapes):
+        return out
+    parts, part_owner = shapely.get_parts(shapes, return_index=True)
+    # rings: a polygon without holes is its shell (no ring geometries need to be made)
+    holed = shapely.get_num_interior_rings(parts) > 0
+    plain = np.flatnonzero(~holed)
+    rings, ring_part = shapely.get_rings(parts[holed], return_index=True)
+    ring_part = np.flatnonzero(holed)[ring_part]
+    lines = np.concatenate([shapely.get_exterior_ring(parts[plain]), rings])
+    owner = part_owner[np.concatenate([plain, ring_part])]
+    first_of_part = np.r_[True, ring_part[1:] != ring_part[:-1]] if len(rings) else []
+    is_shell = np.concatenate([np.ones(len(plain), dtype=bool), first_of_part])
+    if not len(lines):
+        return out
+    coords = shapely.get_coordinates(lines)
+    closed = shapely.get_num_coordinates(lines)  # with the closing point
+    stop = np.cumsum(closed)
+    start = stop - closed
+    ring = np.repeat(np.arange(len(lines)), closed - 1)  # vertex k of a ring, closing excluded
+    edge_all = coords[1:] - coords[:-1]  # edge k leaves point k; rows at ring joins unused
+    vertex = np.delete(np.arange(len(coords)), stop - 1)
+    edge = edge_all[vertex]
+    # the edge arriving at each vertex: the previous one, and the ring's last for its first
+    previous = edge_all[vertex - 1]
+    previous[start - np.arange(len(lines))] = edge_all[stop - 2]
+    length = np.hypot(edge[:, 0], edge[:, 1])
+    previous_length = np.hypot(previous[:, 0], previous[:, 1])
+    ring_length = np.bincount(ring, weights=length, minlength=len(lines))
+    here, there = coords[vertex], coords[vertex + 1]
+    signed = 0.5 * np.bincount(  # shoelace: orient each ring with the interior on its left
+        ring, weights=here[:, 0] * there[:, 1] - there[:, 0] * here[:, 1], minlength=len(lines)
+    )
+    flip = np.where(is_shell == (signed > 0), 1.0, -1.0)[ring]
+    cross = (previous[:, 0] * edge[:, 1] - previous[:, 1] * edge[:, 0]) * flip
+    dot = previous[:, 0] * edge[:, 0] + previous[:, 1] * edge[:, 1]
+    norms = length * previous_length
+    # |turn| > _MAX_TURN  <=>  cos(turn) < cos(_MAX_TURN); tan(turn / 2) = sin / (1 + cos)
+    sharp = (norms == 0) | (dot < np.cos(_MAX_TURN) * norms)
+    half_tan = cross / np.where(sharp, 1.0, norms + dot)
+    change = -distance * ring_length + distance * distance * np.bincount(
+        ring, weights=half_tan, minlength=len(lines)
+    )
+    degenerate = np.bincount(owner[ring], weights=sharp, minlength=len(shapes))
+    total = shapely.area(shapes) + np.bincount(owner, weights=change, minlength=len(shapes))
+    valid = degenerate == 0
+    out[valid] = total[valid]
+    return out
