@@ -1139,40 +1139,20 @@ def _by_network_valid(
     station_id_column: str,
 ) -> pd.DataFrame:
     """:func:`assign_by_network` on layers that ``validate_layer`` returned, in metres."""
-    network = graph.road_network(lines.geometry.to_numpy())
     station_ids = posts[station_id_column].to_numpy(dtype=object)
+    found = _network_distances(
+        homes.geometry.to_numpy(),
+        posts,
+        lines,
+        max_distance=max_distance,
+        snap_tolerance=snap_tolerance,
+        station_id_column=station_id_column,
+    )
     rank = np.empty(len(station_ids), dtype=np.int64)
     rank[np.argsort(station_ids.astype(str), kind="stable")] = np.arange(len(station_ids))
     by_rank = _with_null(station_ids[np.argsort(rank)])
-    at_station = network.snap(posts.geometry.to_numpy())
-    off_road = at_station.distance > snap_tolerance
-    if off_road.any():
-        far = station_ids[off_road].tolist()
-        warnings.warn(
-            f"{len(far)} station(s) farther than snap_tolerance={snap_tolerance} m from every "
-            f"road serve no household (ids {', '.join(map(repr, far[:5]))}); "
-            "check their positions or raise snap_tolerance",
-            GridgovWarning,
-            stacklevel=3,
-        )
-    sources = graph.Snap(
-        np.where(off_road, -1, at_station.piece), at_station.along, at_station.distance
-    )
-    at_home = network.snap(homes.geometry.to_numpy())
-    home_off = at_home.distance > snap_tolerance
-    targets = graph.Snap(np.where(home_off, -1, at_home.piece), at_home.along, at_home.distance)
-    along, label = graph.nearest_along_network(
-        network, sources, targets, offsets=at_station.distance, labels=rank
-    )
-    distance = along + at_home.distance
-    distance[home_off] = np.inf
-    reachable = np.isfinite(distance)
-    served = reachable & (distance <= max_distance)
-    reason = np.full(len(distance), -1, dtype=np.int8)
-    reason[~reachable] = _REASONS.index("disconnected")
-    reason[home_off] = _REASONS.index("off_road")
-    reason[reachable & ~served] = _REASONS.index("beyond_max_distance")
-
+    distance, snapped, label, reason = found
+    served = reason < 0
     index = pd.Index(homes[id_column].to_numpy(dtype=object), dtype=object, name=id_column)
     return pd.DataFrame(
         {
@@ -1180,7 +1160,7 @@ def _by_network_valid(
                 by_rank[np.where(served, label, -1)], index=index, dtype=object
             ),
             "distance": pd.Series(distance, index=index),
-            "snap_distance": pd.Series(at_home.distance, index=index),
+            "snap_distance": pd.Series(snapped, index=index),
             "status": pd.Series(
                 pd.Categorical.from_codes(np.where(served, 0, 1), dtype=_STATUS_DTYPE),
                 index=index,
@@ -1191,3 +1171,85 @@ def _by_network_valid(
         },
         index=index,
     )
+
+
+def _network_distances(
+    points: np.ndarray,
+    posts: gpd.GeoDataFrame,
+    lines: gpd.GeoDataFrame,
+    *,
+    max_distance: float,
+    snap_tolerance: float,
+    station_id_column: str,
+    prune: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Compute the arrays of :func:`assign_by_network` for household `points` (valid layers).
+
+    With `prune`, households that :func:`gridgov.graph.certainly_within`
+    proves to be within `max_distance` (and within `snap_tolerance` of a
+    road) are not snapped: their distances are NaN, their label -1 and their
+    reason -1 (served).  ``check`` uses this: it reports only the others.
+
+    Returns
+    -------
+    distance : ndarray of float
+        Network distance to the nearest station, snap distance included (inf
+        when unreachable).
+    snap_distance : ndarray of float
+        Distance to the nearest road.
+    label : ndarray of int
+        Rank (by station id) of the nearest station.
+    reason : ndarray of int8
+        Position in ``_REASONS`` of why the household is not served, -1 when
+        it is.
+    """
+    network = graph.road_network(lines.geometry.to_numpy())
+    station_ids = posts[station_id_column].to_numpy(dtype=object)
+    rank = np.empty(len(station_ids), dtype=np.int64)
+    rank[np.argsort(station_ids.astype(str), kind="stable")] = np.arange(len(station_ids))
+    at_station = network.snap(posts.geometry.to_numpy())
+    off_road = at_station.distance > snap_tolerance
+    if off_road.any():
+        far = station_ids[off_road].tolist()
+        warnings.warn(
+            f"{len(far)} station(s) farther than snap_tolerance={snap_tolerance} m from every "
+            f"road serve no household (ids {', '.join(map(repr, far[:5]))}); "
+            "check their positions or raise snap_tolerance",
+            GridgovWarning,
+            stacklevel=4,
+        )
+    sources = graph.Snap(
+        np.where(off_road, -1, at_station.piece), at_station.along, at_station.distance
+    )
+    field = graph.source_field(network, sources, offsets=at_station.distance, labels=rank)
+    n = len(points)
+    distance, snapped = np.full(n, np.nan), np.full(n, np.nan)
+    label = np.full(n, -1, dtype=np.int64)
+    reason = np.full(n, -1, dtype=np.int8)
+    rows = np.arange(n)
+    if prune and field is not None:
+        rows = np.flatnonzero(
+            ~graph.certainly_within(field, points, min(max_distance, snap_tolerance))
+        )
+    at_home = network.snap(np.asarray(points, dtype=object)[rows])
+    home_off = at_home.distance > snap_tolerance
+    targets = graph.Snap(np.where(home_off, -1, at_home.piece), at_home.along, at_home.distance)
+    if field is None:
+        along, nearest = np.full(len(rows), np.inf), np.full(len(rows), -1, dtype=np.int64)
+    else:
+        along, nearest = field.evaluate(targets)
+    far_away = along + at_home.distance
+    far_away[home_off] = np.inf
+    reachable = np.isfinite(far_away)
+    served = reachable & (far_away <= max_distance)
+    why = np.full(len(rows), -1, dtype=np.int8)
+    why[~reachable] = _REASONS.index("disconnected")
+    why[home_off] = _REASONS.index("off_road")
+    why[reachable & ~served] = _REASONS.index("beyond_max_distance")
+    distance[rows], snapped[rows], label[rows], reason[rows] = (
+        far_away,
+        at_home.distance,
+        nearest,
+        why,
+    )
+    return distance, snapped, label, reason

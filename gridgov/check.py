@@ -24,7 +24,7 @@ from gridgov.errors import LayerError
 from gridgov.findings import Findings, make_findings
 from gridgov.layers import validate_layer
 from gridgov.rules import RULES, RuleSet, adjustment, boundary, coverage, scale
-from gridgov.rules._base import Grids, nullable, present
+from gridgov.rules._base import Grids, nullable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -468,9 +468,13 @@ class _Checker:
             out.append(coverage.multiply_covered_household(self.grids, self.analysed, ids, points))
         return out
 
-    def service_distances(self) -> pd.DataFrame:
-        """Network distance of every household to its nearest station (``gg.assign_by_network``)."""
-        from gridgov.assign import _by_network_valid
+    def service_distances(self) -> tuple[np.ndarray, np.ndarray]:
+        """Network distance of every household to its nearest station, and why it is not served.
+
+        The arrays of ``gg.assign_by_network`` (the reasons as positions in
+        its reason categories, -1 when served), in household order.
+        """
+        from gridgov.assign import _network_distances
 
         homes, stations, roads = self.inputs.households, self.inputs.stations, self.inputs.roads
         assert stations is not None
@@ -479,28 +483,34 @@ class _Checker:
         # every household and station is snapped to its nearest road, however far: the snap
         # distances count in the distance, so a household far from every road is a service
         # gap with its distance rather than "off road"
-        served = _by_network_valid(  # the layers were validated by check
-            homes,
+        # households proved to be within the service distance are not measured (NaN)
+        distance, _, _, reason = _network_distances(  # the layers were validated by check
+            np.asarray(homes.geometry.to_numpy(), dtype=object),
             stations,
             roads,
             max_distance=self.rules.service_distance,
             snap_tolerance=math.inf,
-            id_column="household_id",
             station_id_column="station_id",
+            prune=True,
         )
-        return served.reindex(pd.Index(homes["household_id"].to_numpy(dtype=object)))
+        return distance, reason
 
-    def service(self, served: pd.DataFrame) -> list[pd.DataFrame]:
+    def service(self, served: tuple[np.ndarray, np.ndarray]) -> list[pd.DataFrame]:
+        from gridgov.assign import _REASONS
+
         homes = self.inputs.households
         assert homes is not None
-        owner = nullable(self.row >= 0, self.grids.ids[np.maximum(self.row, 0)])
-        reason = served["reason"].astype(object).to_numpy(dtype=object)
+        distance, code = served
+        rows = np.flatnonzero(~np.isnan(distance))  # the others are certainly served
+        owner = nullable(self.row[rows] >= 0, self.grids.ids[np.maximum(self.row[rows], 0)])
+        code = code[rows]
+        reason = nullable(code >= 0, np.asarray(_REASONS, dtype=object)[np.maximum(code, 0)])
         return [
             coverage.service_gap(
-                homes["household_id"].to_numpy(dtype=object),
-                np.asarray(homes.geometry.to_numpy(), dtype=object),
-                served["distance"].to_numpy(dtype=float),
-                nullable(present(reason), reason),
+                homes["household_id"].to_numpy(dtype=object)[rows],
+                np.asarray(homes.geometry.to_numpy(), dtype=object)[rows],
+                distance[rows],
+                reason,
                 owner,
                 rules=self.rules,
             )

@@ -16,7 +16,13 @@ from shapely import LineString, Point
 
 from gridgov.assign import assign_by_network
 from gridgov.errors import CRSError, GridgovWarning
-from gridgov.graph import lexicographic_dijkstra, road_network
+from gridgov.graph import (
+    certainly_within,
+    lexicographic_dijkstra,
+    nearest_along_network,
+    road_network,
+    source_field,
+)
 
 CRS = "EPSG:4549"
 
@@ -306,3 +312,43 @@ def test_snap_is_the_exact_nearest_piece_near_and_far(seed: int) -> None:
     # the snapped position lies on the chosen piece, at the snap distance from the point
     foot = shapely.line_interpolate_point(net.pieces[snap.piece], snap.along)
     np.testing.assert_allclose(shapely.distance(foot, points), snap.distance, atol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    quantile=st.floats(0.05, 0.95),
+    cell=st.sampled_from([None, 3.0, 17.0, 60.0]),
+)
+def test_certainly_within_never_certifies_a_point_beyond(
+    seed: int, quantile: float, cell: float | None
+) -> None:
+    """Every certified point is within the limit by the exact, point-by-point computation."""
+    rng = np.random.default_rng(seed)
+    _, stations, roads = random_case(seed)
+    bends = [LineString(rng.uniform(0, 500, size=(rng.integers(3, 6), 2))) for _ in range(3)]
+    net = road_network(np.concatenate([roads.geometry.to_numpy(), bends]))
+    at = net.snap(stations.geometry.to_numpy())
+    offsets = rng.uniform(0, 40, len(at.piece))  # stations some way off the roads
+    labels = np.arange(len(at.piece))
+    field = source_field(net, at, offsets=offsets, labels=labels)
+    assert field is not None
+    points = shapely.points(rng.uniform(-100, 800, (3000, 2)))
+    snapped = net.snap(points)
+    along, _ = nearest_along_network(net, at, snapped, offsets=offsets, labels=labels)
+    exact = along + snapped.distance
+    limit = float(np.quantile(exact[np.isfinite(exact)], quantile))  # many points near it
+    certified = certainly_within(field, points, limit, cell=cell)
+    assert np.all(exact[certified] <= limit + 1e-9)
+
+
+def test_certainly_within_certifies_most_points_near_a_station() -> None:
+    net = road_network([LineString([(0, 0), (2000, 0)]), LineString([(1000, -500), (1000, 500)])])
+    at = net.snap(np.array([Point(1000, 0)]))
+    field = source_field(net, at, offsets=np.zeros(1), labels=np.zeros(1, dtype=np.int64))
+    rng = np.random.default_rng(0)
+    points = shapely.points(rng.uniform([700, -100], [1300, 100], (2000, 2)))
+    certified = certainly_within(field, points, 500.0)
+    # every point is within 300 + 100 of the station; most cells prove it
+    assert certified.mean() > 0.9
+    assert not certainly_within(field, shapely.points([[1900.0, 90.0]]), 500.0)[0]
