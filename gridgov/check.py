@@ -179,7 +179,15 @@ def _validate(
             None
             if previous is None
             else _renamed(
-                validate_layer(previous, kind="grids", id_column=id_column, name="previous"),
+                validate_layer(
+                    previous,
+                    kind="grids",
+                    id_column=id_column,
+                    name="previous",
+                    # with recorded loads its polygons are not used: their validity is only
+                    # tested (by Grids.from_frame) when households are assigned to them
+                    find_invalid="households" not in previous.columns,
+                ),
                 id_column,
             )
         ),
@@ -310,9 +318,10 @@ class _Checker:
 
         Steps that do not need the assignment -- the boundary and area-coverage
         rules, and the network distances of the service rule -- run as separate
-        tasks on worker threads (longest first) while this thread assigns the
-        households: shapely and numpy release the GIL, so every core works.
-        Results are gathered in a fixed order, so they do not depend on timing.
+        tasks, each on its own thread, while this thread assigns the households:
+        shapely and numpy release the GIL, so every core works, and no core
+        idles while one long task finishes alone.  Results are gathered in a
+        fixed order, so they do not depend on timing.
         """
         from tqdm import tqdm
 
@@ -332,7 +341,7 @@ class _Checker:
         parts: list[pd.DataFrame] = []
         with (
             tqdm(total=total, desc="check", unit="step", disable=not progress) as bar,
-            ThreadPoolExecutor(max_workers=_workers()) as pool,
+            ThreadPoolExecutor(max_workers=len(geometric) + int(serving)) as pool,
         ):
             distances = pool.submit(self.service_distances) if serving else None
             futures = [(name, pool.submit(step)) for name, step in geometric]

@@ -191,9 +191,18 @@ def _check_ids(
 
 
 def _check_geometry(
-    values: np.ndarray, labels: np.ndarray, spec: _Spec, *, kind: str, name: str
-) -> list[str]:
-    """Raise on missing, empty, mistyped or NaN geometry; return the ids of invalid polygons."""
+    values: np.ndarray,
+    labels: np.ndarray,
+    spec: _Spec,
+    *,
+    kind: str,
+    name: str,
+    find_invalid: bool = True,
+) -> list[str] | None:
+    """Raise on missing, empty, mistyped or NaN geometry; return the ids of invalid polygons.
+
+    None when `find_invalid` is False (validity not tested).
+    """
     missing = shapely.is_missing(values)
     if missing.any():
         raise _fail(name, kind, "without geometry", labels[missing].tolist(), "drop or fix them")
@@ -226,6 +235,8 @@ def _check_geometry(
             labels[bad].tolist(),
             "fix the coordinates or drop the rows",
         )
+    if not find_invalid:
+        return None
     polygonal = np.flatnonzero((type_ids == 3) | (type_ids == 6))  # Polygon, MultiPolygon
     invalid = polygonal[~shapely.is_valid(values[polygonal])]
     return [str(i) for i in labels[invalid]]
@@ -284,6 +295,7 @@ def validate_layer(
     name: str | None = None,
     allow_duplicate_ids: bool = False,
     allow_empty: bool = False,
+    find_invalid: bool = True,
 ) -> gpd.GeoDataFrame:
     """Return a validated copy of `frame`, a layer of the given `kind`.
 
@@ -315,6 +327,10 @@ def validate_layer(
         ``boundary.duplicate_id`` instead of failing).
     allow_empty : bool, default False
         Accept a layer without rows.
+    find_invalid : bool, default True
+        Test the polygons' GEOS validity.  When False (for a layer whose
+        geometry may not be used) ``invalid_ids`` is None and the consumer
+        tests validity if it uses the geometry.
 
     Returns
     -------
@@ -359,7 +375,9 @@ def validate_layer(
         labels = _check_ids(
             out, id_column, kind=kind, name=name, allow_duplicates=allow_duplicate_ids
         )
-    invalid = _check_geometry(out.geometry.to_numpy(), labels, spec, kind=kind, name=name)
+    invalid = _check_geometry(
+        out.geometry.to_numpy(), labels, spec, kind=kind, name=name, find_invalid=find_invalid
+    )
     for column in _NUMERIC_COLUMNS.get(kind, ()):
         if column in out.columns:
             out[column] = _check_count(out[column], labels, kind=kind, name=name)

@@ -145,6 +145,18 @@ def test_invalid_polygon_is_recorded_not_raised(grids: GeoDataFrame) -> None:
     )
     assert out.attrs["gridgov"]["invalid_ids"] == ["320102001001001"]
     assert out.geometry.iloc[0].equals(bowtie)  # not repaired
+    unchecked = validate_layer(
+        grids.set_geometry([bowtie, box(1, 1, 2, 2), box(3, 3, 4, 4)]),
+        kind="grids",
+        find_invalid=False,
+    )
+    assert unchecked.attrs["gridgov"]["invalid_ids"] is None
+    with pytest.raises(LayerError, match="empty geometry"):  # the other checks still run
+        validate_layer(
+            grids.set_geometry([Polygon(), box(1, 1, 2, 2), box(3, 3, 4, 4)]),
+            kind="grids",
+            find_invalid=False,
+        )
 
 
 @pytest.mark.parametrize(

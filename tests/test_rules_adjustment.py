@@ -80,6 +80,26 @@ def test_load_drift_assigns_households_to_the_previous_geometry() -> None:
     ]
 
 
+def test_load_drift_on_an_invalid_previous_edition() -> None:
+    # A's previous polygon is a bowtie; B's is valid.  With recorded loads the polygons are
+    # not used; without them the households are assigned to the repaired bowtie.
+    bowtie = shapely.Polygon([(0, 0), (100, 100), (100, 0), (0, 100)])
+    shapes = [bowtie, box(100, 0, 200, 100)]
+    recorded = gpd.GeoDataFrame({"grid_id": [A, B], "households": [4, 4]}, geometry=shapes, crs=CRS)
+    hit = of(
+        check(grids(), households=homes(6, 4), previous=recorded, rules=BOUNDS),
+        "adjustment.load_drift",
+    )
+    assert hit[["grid_id", "value", "previous_value"]].values.tolist() == [[A, 6, 4]]
+    drawn = gpd.GeoDataFrame({"grid_id": [A, B]}, geometry=shapes, crs=CRS)
+    # the repaired bowtie is two triangles touching at (50, 50): it holds the 5 households
+    # on y = 50 but not the one at (50, 10), which A holds now (6, above 5; before: 5)
+    now = homes(5, 4)
+    now.loc[len(now)] = ["extra", shapely.Point(50, 10)]
+    hit = of(check(grids(), households=now, previous=drawn, rules=BOUNDS), "adjustment.load_drift")
+    assert hit[["grid_id", "value", "previous_value"]].values.tolist() == [[A, 6, 5]]
+
+
 def test_load_drift_ignores_new_grids_and_is_skipped_without_previous() -> None:
     previous = gpd.GeoDataFrame(
         {"grid_id": ["320102001001009"], "households": [4]}, geometry=[box(0, 0, 200, 100)], crs=CRS

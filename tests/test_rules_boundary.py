@@ -330,8 +330,9 @@ def test_sliver_screen_agrees_with_the_full_opening(seed: int, width: float) -> 
     shapes = np.array([_random_polygon(rng) for _ in range(20)], dtype=object)
     shapes = shapes[shapely.is_valid(shapes) & (shapely.area(shapes) > 0)]
     radius = width / 2
-    eroded = shapely.buffer(shapes, -radius, join_style="mitre", mitre_limit=5.0)
-    opened = shapely.buffer(eroded, radius, join_style="mitre", mitre_limit=5.0)
+    with np.errstate(invalid="ignore"):  # GEOS mitres of near-duplicate vertices touch NaN
+        eroded = shapely.buffer(shapes, -radius, join_style="mitre", mitre_limit=5.0)
+        opened = shapely.buffer(eroded, radius, join_style="mitre", mitre_limit=5.0)
     removed = shapely.area(shapes) - shapely.area(opened)
     pure = same_rings(eroded, shapes) & (
         np.abs(shapely.area(eroded) - pure_offset_area(shapes, radius))
