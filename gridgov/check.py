@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -71,17 +71,27 @@ def _assigned(households: gpd.GeoDataFrame, grids: Grids) -> tuple[np.ndarray, n
     unassigned : ndarray of bool
         Households in no grid (``how == "unassigned"``).
     """
-    from gridgov.assign import _assign_valid, _named_layers, _Options
+    from gridgov.assign import _assign_valid, _Options
 
     width = max(1, len(str(len(grids))))
     keys = np.array([f"{i:0{width}d}" for i in range(len(grids))], dtype=object)
     frame = grids.frame[[]].copy()
     frame["grid_id"] = keys
     frame = frame.set_geometry(grids.shapes, crs=grids.frame.crs)
-    # the households were validated by check: only the (small) grid frame built here is
+    # every layer was validated by check, and this frame holds the validated grids (their
+    # repairs where invalid, which assign treats as it treats invalid grids): what
+    # validate_layer would record is known, without testing validity a second time
+    frame.attrs = {
+        "gridgov": {
+            "kind": "grids",
+            "name": _NETWORK,
+            "id_column": "grid_id",
+            "invalid_ids": [str(k) for k in keys[grids.repaired]],
+        }
+    }
     result = _assign_valid(
         households,
-        _named_layers({_NETWORK: frame}, "grid_id"),
+        {_NETWORK: frame},
         None,
         options=_Options("smallest_id", "unassigned", None),
         id_column="household_id",
@@ -312,6 +322,9 @@ class _Checker:
         self.loads: np.ndarray = np.zeros(len(self.grids), dtype=np.int64)
         self.persons: np.ndarray = np.zeros(len(self.grids))
         self.analysed: coverage.Coverage | None = None
+        # the coverage analysis, for the steps running concurrently with the coverage step
+        self._analysis: Future[coverage.Coverage | None] = Future()
+        self._analysis_runs = False  # whether the coverage step will set it
 
     def run_all(self, *, progress: bool) -> list[pd.DataFrame]:
         """Run every step and return the finding records.
@@ -337,6 +350,8 @@ class _Checker:
         ]
         if not self.run["boundary.off_features"]:
             geometric = [g for g in geometric if g[0] != "boundary.off_features"]
+        # every step has its own thread, so splits may wait for the coverage step's analysis
+        self._analysis_runs = True
         total = len(geometric) + 3 + int(assigning) + int(serving)
         parts: list[pd.DataFrame] = []
         with (
@@ -434,7 +449,20 @@ class _Checker:
             return []
         footprints = self.inputs.footprints
         assert footprints is not None
-        return [boundary.splits_building(self.grids, *footprints, rules=self.rules)]
+        candidates = boundary.split_candidates(self.grids, footprints[1])
+        # with the coverage analysis (computed concurrently), buildings in clean grids are
+        # partitioned by them: one intersection per building fewer
+        analysed = self._analysis.result() if self._analysis_runs else None
+        return [
+            boundary.splits_building(
+                self.grids,
+                *footprints,
+                rules=self.rules,
+                candidates=candidates,
+                clean=None if analysed is None else ~analysed.marked,
+                union=None if analysed is None else analysed.union,
+            )
+        ]
 
     def slivers(self) -> list[pd.DataFrame]:
         if not self.run["boundary.sliver"]:
@@ -451,8 +479,15 @@ class _Checker:
     def coverage(self) -> list[pd.DataFrame]:
         grids, rules, run = self.grids, self.rules, self.run
         out = []
-        if self.plan.any("coverage.gap", "coverage.overlap", "coverage.multiply_covered_household"):
-            self.analysed = coverage.analyse(grids)
+        try:
+            if self.plan.any(
+                "coverage.gap", "coverage.overlap", "coverage.multiply_covered_household"
+            ):
+                self.analysed = coverage.analyse(grids)
+        except BaseException as error:
+            self._analysis.set_exception(error)
+            raise
+        self._analysis.set_result(self.analysed)
         if run["coverage.gap"]:
             assert self.analysed is not None
             out.append(coverage.gap(grids, self.analysed, self.outer, rules=rules))

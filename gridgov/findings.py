@@ -81,9 +81,20 @@ def _text(values: Any) -> np.ndarray:
     """Values as an object array of ``str`` with ``None`` for missing values."""
     array = np.asarray(pd.Series(values, dtype=object).to_numpy(), dtype=object)
     missing = np.asarray(pd.isna(array), dtype=bool)
-    out = array.astype(str).astype(object)
+    if pd.api.types.infer_dtype(array, skipna=True) in {"string", "empty"}:
+        out = array.copy()  # str already (as the rules give them): nothing to convert
+    else:
+        out = array.astype(str).astype(object)
     out[missing] = None
     return out
+
+
+def _rank(values: np.ndarray) -> np.ndarray:
+    """Integer sort key of `values` (``str`` by code point; missing last)."""
+    codes, _ = pd.factorize(values, sort=True, use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    codes[codes < 0] = np.iinfo(np.int64).max
+    return codes
 
 
 @dataclass(frozen=True)
@@ -412,19 +423,16 @@ def _records_frame(records: Any) -> pd.DataFrame:
 
 def _sort_keys(frame: pd.DataFrame, extra: list[str]) -> list[np.ndarray]:
     """Sort keys, most significant first (for np.lexsort, reverse them)."""
+    # text keys as integer ranks (sorting by rank is sorting by text, and much faster)
     keys: list[np.ndarray] = [
         frame["principle"].map(_PRINCIPLE_RANK).to_numpy(dtype=np.int64),
-        frame["rule"].to_numpy(dtype=str),
+        _rank(frame["rule"].to_numpy(dtype=object)),
     ]
-    for column in ["grid_id", *extra]:
-        values = frame[column].to_numpy(dtype=object)
-        missing = np.asarray(pd.isna(values), dtype=bool)
-        keys.append(missing)
-        keys.append(np.where(missing, "", values).astype(str))
+    keys.extend(_rank(frame[c].to_numpy(dtype=object)) for c in ["grid_id", *extra])
     value = frame["value"].to_numpy(dtype=float)
     keys.append(np.isnan(value))
     keys.append(np.nan_to_num(value, nan=0.0))
-    keys.append(frame["message"].fillna("").to_numpy(dtype=str))
+    keys.append(_rank(frame["message"].fillna("").to_numpy(dtype=object)))
     # the geometry breaks the remaining ties only: WKB of the tied rows alone
     tied = pd.DataFrame({str(k): key for k, key in enumerate(keys)}).duplicated(keep=False)
     wkb = np.full(len(frame), "", dtype=object)
@@ -433,7 +441,7 @@ def _sort_keys(frame: pd.DataFrame, extra: list[str]) -> list[np.ndarray]:
         geoms = frame["geometry"].to_numpy()[rows]
         hexes = shapely.to_wkb(geoms, hex=True)
         wkb[rows] = np.where(pd.isna(hexes), "", hexes)
-    keys.append(wkb.astype(str))
+    keys.append(_rank(wkb))
     return keys
 
 

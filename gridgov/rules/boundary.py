@@ -41,6 +41,7 @@ __all__ = [
     "off_features",
     "parent_units",
     "sliver",
+    "split_candidates",
     "splits_building",
 ]
 
@@ -329,8 +330,32 @@ def crosses_parent(
     )
 
 
+def split_candidates(grids: Grids, footprints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (grid row, building) of :func:`splits_building`'s candidates, sorted by building.
+
+    Only buildings intersecting two grids or more: a building needs two sides
+    to be split, and a side is a grid it intersects.
+    """
+    if not len(footprints):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    # the tree holds the (small) footprints and the grids query it: each grid is prepared
+    # once for all its candidates, rather than each footprint tested on an unprepared grid
+    gi, bi = shapely.STRtree(footprints).query(grids.shapes, predicate="intersects")
+    several = np.bincount(bi, minlength=len(footprints))[bi] >= 2
+    gi, bi = gi[several], bi[several]
+    order = np.lexsort((gi, bi))  # by building, then grid: the order of the records
+    return gi[order], bi[order]
+
+
 def splits_building(
-    grids: Grids, building_ids: np.ndarray, footprints: np.ndarray, *, rules: RuleSet
+    grids: Grids,
+    building_ids: np.ndarray,
+    footprints: np.ndarray,
+    *,
+    rules: RuleSet,
+    candidates: tuple[np.ndarray, np.ndarray] | None = None,
+    clean: np.ndarray | None = None,
+    union: shapely.Geometry | None = None,
 ) -> pd.DataFrame:
     """``boundary.splits_building``: building footprints shared by two or more grids.
 
@@ -347,6 +372,15 @@ def splits_building(
         Ids and valid polygon footprints of the buildings (points are not given).
     rules : RuleSet
         ``min_split_area`` and ``min_split_share``.
+    candidates : tuple of ndarray, optional
+        :func:`split_candidates`, when already computed.
+    clean : ndarray of bool, optional
+        Grids that overlap no other grid (e.g. ``~Coverage.marked``).
+    union : Geometry, optional
+        The union of the grids, prepared (``Coverage.union``).  With `clean`:
+        a building that lies in the union and whose grids are all clean is
+        partitioned by them, so its share in the last of them is what the
+        others leave, and one intersection fewer is computed.
 
     Returns
     -------
@@ -356,21 +390,27 @@ def splits_building(
         (comma-separated), value the largest share (limit 1.0), column
         ``building_id``; geometry the footprint.
     """
-    if not len(footprints):
-        return empty()
-    # the tree holds the (small) footprints and the grids query it: each grid is prepared
-    # once for all its candidates, rather than each footprint tested on an unprepared grid
-    gi, bi = shapely.STRtree(footprints).query(grids.shapes, predicate="intersects")
-    # a building needs two sides to be split, and a side is a grid it intersects: the
-    # (costly) shares are measured only for buildings intersecting two grids or more
-    several = np.bincount(bi, minlength=len(footprints))[bi] >= 2
-    gi, bi = gi[several], bi[several]
+    gi, bi = candidates if candidates is not None else split_candidates(grids, footprints)
     if not len(bi):
         return empty()
-    order = np.lexsort((gi, bi))  # by building, then grid: the order of the records below
-    gi, bi = gi[order], bi[order]
     total = shapely.area(footprints)
-    inside = shapely.area(shapely.intersection(footprints[bi], grids.shapes[gi]))
+    starts = np.flatnonzero(np.r_[True, bi[1:] != bi[:-1]])
+    last = np.r_[starts[1:], len(bi)] - 1
+    derived = np.zeros(len(bi), dtype=bool)
+    if clean is not None and union is not None:
+        partitioned = np.minimum.reduceat(clean[gi].astype(np.int8), starts) > 0
+        partitioned[partitioned] = shapely.covers(union, footprints[bi[starts[partitioned]]])
+        derived[last[partitioned]] = True
+    measured = np.flatnonzero(~derived)
+    inside = np.zeros(len(bi))
+    inside[measured] = shapely.area(
+        shapely.intersection(footprints[bi[measured]], grids.shapes[gi[measured]])
+    )
+    if derived.any():
+        others = np.add.reduceat(inside, starts)  # the derived entries are still 0
+        rest = np.flatnonzero(derived)
+        building = np.searchsorted(starts, rest, side="right") - 1
+        inside[rest] = np.maximum(total[bi[rest]] - others[building], 0.0)
     share = inside / np.maximum(total[bi], EPS)
     side = above(inside, rules.min_split_area) & above(share, rules.min_split_share)
     sides = pd.DataFrame(
@@ -748,6 +788,8 @@ def sliver(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
             opened[rest] = shapely.buffer(
                 eroded[rest], radius, join_style="mitre", mitre_limit=_MITRE
             )
+        odd = rest[~shapely.is_valid(opened[rest])]  # GEOS buffers of odd shapes can be invalid
+        opened[odd] = polygonal(shapely.make_valid(opened[odd]))
         # the opening lies inside the grid (mitred joins restore convex corners exactly), so
         # what it removes is the difference of the areas
         removed[rest] = area[candidates[rest]] - shapely.area(opened[rest])
@@ -755,7 +797,7 @@ def sliver(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
     rows = candidates[hit]
     if not len(rows):
         return empty()
-    thin = polygonal(shapely.difference(shapes[rows], opened[hit]))
+    thin = polygonal(_difference(shapes[rows], opened[hit]))
     # drop the crumbs of floating-point noise along the edges from the drawn geometry
     parts, index = shapely.get_parts(thin, return_index=True)
     big = shapely.area(parts) > 1e-3
@@ -776,6 +818,24 @@ def sliver(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
         message=np.array(messages, dtype=object),
         geometry=drawn,
     )
+
+
+def _difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``shapely.difference`` of valid `a` and GEOS buffers `b`, robust to invalid buffers.
+
+    GEOS buffers of odd polygons can be invalid (their overlay then raises a
+    TopologyException): where it fails, `b` is repaired first.
+    """
+    try:
+        out: np.ndarray = shapely.difference(a, b)
+    except shapely.errors.GEOSException:
+        out = np.empty(len(a), dtype=object)
+        for k in range(len(a)):  # only after a failure, so only for odd geometries
+            try:
+                out[k] = shapely.difference(a[k], b[k])
+            except shapely.errors.GEOSException:
+                out[k] = shapely.difference(a[k], shapely.make_valid(b[k]))
+    return out
 
 
 #: Mitre limit of the opening's buffers (corners sharper than about 23 degrees lose their tip).

@@ -46,7 +46,7 @@ class Coverage:
     Attributes
     ----------
     union : Geometry
-        The union of all grids.
+        The union of all grids (prepared).
     left, right : ndarray of int
         Rows of the pairs of grids whose interiors intersect (``left < right``).
     shared : ndarray of Geometry
@@ -107,6 +107,7 @@ def analyse(grids: Grids) -> Coverage:
     if len(rows):
         parts.append(shapely.union_all(shapes[rows]))
     union = shapely.union_all(parts) if parts else shapely.Polygon()
+    shapely.prepare(union)  # here, before other threads use it
     return Coverage(union=union, left=left, right=right, shared=shared, area=area, marked=marked)
 
 
