@@ -8,6 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely import LineString, Point, Polygon, box
 from shapely.affinity import translate
 
@@ -247,3 +249,89 @@ def test_service_gap_unreachable_and_skipped() -> None:
     assert "reaches no station" in hit.loc[0, "message"]
     skipped = check(grids, households=points([(350, 0)]), stations=stations).skipped
     assert "no roads given" in skipped["coverage.service_gap"]
+
+
+# -- the block-certified analysis against validating every grid --------------------------
+
+
+def _reference_pairs(shapes: np.ndarray) -> set[tuple[int, int]]:
+    """Pairs of grids overlapping by more than 1e-6 m², by brute force over every pair."""
+    i, j = shapely.STRtree(shapes).query(shapes, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    shared = shapely.area(shapely.intersection(shapes[i], shapes[j]))
+    return {(int(a), int(b)) for a, b, s in zip(i, j, shared, strict=True) if s > 1e-6}
+
+
+def _defective_coverage(rng: np.random.Generator) -> np.ndarray:
+    """Voronoi cells over a square with removed, shifted, duplicated and nested grids."""
+    count = int(rng.integers(60, 400))
+    seeds = shapely.multipoints(rng.uniform(0, 1000, (count, 2)))
+    frame = box(0, 0, 1000, 1000)
+    cells = shapely.intersection(
+        shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=frame)), frame
+    )
+    cells = cells[shapely.area(cells) > 0]
+    for _ in range(int(rng.integers(0, 4))):
+        kind, k = rng.integers(0, 5), int(rng.integers(0, len(cells)))
+        if kind == 0:  # removed: a gap
+            cells = np.delete(cells, k)
+        elif kind == 1:  # shifted: overlaps and a gap
+            cells[k] = translate(cells[k], *rng.uniform(-5, 5, 2))
+        elif kind == 2:  # duplicated
+            cells = np.append(cells, cells[k])
+        elif kind == 3:  # a small grid inside another
+            c = shapely.point_on_surface(cells[k])
+            cells = np.append(cells, shapely.buffer(c, 3.0, quad_segs=2))
+        else:  # a vertex added to one side of a shared edge (a T-junction, no overlap)
+            ring = np.asarray(cells[k].exterior.coords)
+            middle = (ring[0] + ring[1]) / 2
+            cells[k] = Polygon(np.vstack([ring[:1], [middle], ring[1:]]))
+    return cells
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), block=st.sampled_from([1, 4, 16, 64]))
+def test_analyse_finds_the_pairs_and_union_of_validating_every_grid(seed: int, block: int) -> None:
+    from gridgov.rules import coverage
+    from gridgov.rules._base import Grids
+
+    shapes = _defective_coverage(np.random.default_rng(seed))
+    grids = Grids.from_frame(layer(list(shapes)))
+    default = coverage._BLOCK
+    coverage._BLOCK = block  # small blocks: more overlaps across blocks
+    try:
+        found = coverage.analyse(grids)
+    finally:
+        coverage._BLOCK = default
+    pairs = {
+        (int(a), int(b))
+        for a, b, s in zip(found.left, found.right, found.area, strict=True)
+        if s > 1e-6
+    }
+    assert pairs == _reference_pairs(grids.shapes)
+    union = shapely.union_all(grids.shapes)
+    assert shapely.is_valid(found.union)
+    assert shapely.area(shapely.symmetric_difference(found.union, union)) < 1e-6
+    # every overlapping grid is marked or overlaps a marked one
+    for a, b in pairs:
+        assert found.marked[a] or found.marked[b]
+
+
+def test_analyse_finds_an_overlap_across_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gridgov.rules import coverage
+    from gridgov.rules._base import Grids
+
+    cells = lattice(8)  # with one grid per block, every block is certified on its own
+    moved = 1 * 8 + 0  # cell (1, 0), moved east into cell (2, 0)
+    cells[moved] = translate(cells[moved], 3.0, 0.0)
+    monkeypatch.setattr(coverage, "_BLOCK", 1)
+    grids = Grids.from_frame(layer(cells))
+    blocks = coverage._blocks(grids.shapes)
+    east = 2 * 8 + 0  # the cell it overlaps, in another block
+    assert blocks[moved] != blocks[east]
+    found = coverage.analyse(grids)
+    assert [(int(a), int(b)) for a, b in zip(found.left, found.right, strict=True)] == [
+        (moved, east)
+    ]
+    assert found.area.tolist() == pytest.approx([300.0])

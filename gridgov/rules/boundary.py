@@ -843,6 +843,9 @@ _MITRE = 5.0
 #: Turning angles (radians) beyond which a vertex's mitre may be limited: such grids are
 #: never taken for pure offsets.  The limit is reached at 2 * arccos(1 / _MITRE), 156.9 deg.
 _MAX_TURN = np.radians(156.0)
+#: Shortest edge of a pure offset, as a fraction of the distance (GEOS snaps and drops
+#: shorter offset edges, and its opening then differs from the grid).
+_MIN_EDGE = 0.1
 #: Relative area tolerance between GEOS's erosion and the closed-form pure offset.
 _PURE_TOLERANCE = 1e-9
 
@@ -883,8 +886,9 @@ def pure_offset_area(shapes: np.ndarray, distance: float) -> np.ndarray:
     join_style="mitre")`` as long as no edge shrinks to nothing and no two
     fronts meet before *d* (then the erosion is smaller or split, and its area
     differs); :func:`sliver` compares the two to know which grids the opening
-    leaves unchanged.  Polygons with a zero-length edge or a turn sharper than
-    156 degrees (where GEOS may limit the mitre) get NaN.
+    leaves unchanged.  Polygons with a zero-length edge, a turn sharper than
+    156 degrees (where GEOS may limit the mitre) or an edge that the offset
+    shrinks below a tenth of the distance get NaN.
 
     Parameters
     ----------
@@ -951,6 +955,13 @@ def pure_offset_area(shapes: np.ndarray, distance: float) -> np.ndarray:
     change = -distance * ring_length + distance * distance * np.bincount(
         ring, weights=half_tan, minlength=len(lines)
     )
+    # each edge shrinks by distance * tan(turn / 2) at each end (grows at reflex ends): one
+    # (nearly) gone is an event, or an edge short enough for GEOS to drop, changing the result
+    first = start - np.arange(len(lines))  # of each ring, among the vertices
+    position = np.arange(len(ring))
+    following = np.where(position + 1 < first[ring] + closed[ring] - 1, position + 1, first[ring])
+    shrunk = length - distance * (half_tan + half_tan[following])
+    sharp |= shrunk < _MIN_EDGE * distance
     degenerate = np.bincount(owner[ring], weights=sharp, minlength=len(shapes))
     total = shapely.area(shapes) + np.bincount(owner, weights=change, minlength=len(shapes))
     valid = degenerate == 0
