@@ -289,8 +289,9 @@ def road_network(lines: Iterable[Any]) -> RoadNetwork:
         pieces = noded[shapely.length(noded) > 0]
     else:
         pieces = np.zeros(0, dtype=object)
-    first = shapely.get_coordinates(shapely.get_point(pieces, 0))
-    last = shapely.get_coordinates(shapely.get_point(pieces, -1))
+    coords = shapely.get_coordinates(pieces)
+    stop = np.cumsum(shapely.get_num_coordinates(pieces))
+    first, last = coords[stop - shapely.get_num_coordinates(pieces)], coords[stop - 1]
     ends = np.concatenate([first, last]).reshape(-1, 2)
     nodes, inverse = np.unique(ends, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1).astype(np.int64)
@@ -298,11 +299,24 @@ def road_network(lines: Iterable[Any]) -> RoadNetwork:
     length = shapely.length(pieces).astype(np.float64)
     graph = nx.Graph()
     graph.add_nodes_from(range(len(nodes)))
-    # Longest first, so that the shortest of parallel pieces sets the weight.
-    for i in np.argsort(-length, kind="stable"):
-        if start[i] != end[i]:
-            graph.add_edge(int(start[i]), int(end[i]), weight=float(length[i]))
+    # one edge per pair of nodes, weighted by the shortest of the pieces joining them
+    head = _edges(start, end, length)
+    graph.add_weighted_edges_from(
+        zip(start[head].tolist(), end[head].tolist(), length[head].tolist(), strict=True)
+    )
     return RoadNetwork(pieces, start, end, length, nodes, graph, shapely.STRtree(pieces))
+
+
+def _edges(start: np.ndarray, end: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Pieces that are graph edges: the shortest per pair of nodes, loops left out."""
+    low, high = np.minimum(start, end), np.maximum(start, end)
+    order: np.ndarray = np.lexsort((length, high, low))
+    order = order[low[order] != high[order]]
+    if not len(order):
+        return order
+    pair = np.stack([low[order], high[order]], axis=1)
+    head: np.ndarray = order[np.r_[True, np.any(pair[1:] != pair[:-1], axis=1)]]
+    return head
 
 
 def edge_components(n_nodes: int, edges_a: np.ndarray, edges_b: np.ndarray) -> np.ndarray:
@@ -387,30 +401,79 @@ def lexicographic_dijkstra(
     return best
 
 
-def _split_graph(
+def _split_edges(
     network: RoadNetwork, piece: np.ndarray, along: np.ndarray, node: np.ndarray
-) -> nx.Graph:
-    """Copy the road graph, adding nodes that split the pieces (sorted by piece, then along)."""
-    graph = network.graph.copy()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Edges of the road graph plus those of the nodes splitting the pieces.
+
+    The split nodes are sorted by piece, then along; each piece they split
+    becomes a chain from its start through them to its end (its direct edge
+    stays: it is never shorter than the chain).
+    """
+    head = _edges(network.start, network.end, network.length)
     chain_start = np.ones(len(piece), dtype=bool)
     chain_start[1:] = piece[1:] != piece[:-1]
     chain_end = np.ones(len(piece), dtype=bool)
     chain_end[:-1] = chain_start[1:]
     previous = np.where(chain_start, network.start[piece], np.roll(node, 1))
     previous_along = np.where(chain_start, 0.0, np.roll(along, 1))
-    graph.add_weighted_edges_from(
-        zip(previous.tolist(), node.tolist(), (along - previous_along).tolist(), strict=True)
-    )
     tail = np.flatnonzero(chain_end)
-    graph.add_weighted_edges_from(
-        zip(
-            node[tail].tolist(),
-            network.end[piece[tail]].tolist(),
-            (network.length[piece[tail]] - along[tail]).tolist(),
-            strict=True,
-        )
+    a = np.concatenate([network.start[head], previous, node[tail]])
+    b = np.concatenate([network.end[head], node, network.end[piece[tail]]])
+    w = np.concatenate(
+        [network.length[head], along - previous_along, network.length[piece[tail]] - along[tail]]
     )
-    return graph
+    return a, b, w
+
+
+def _array_dijkstra(
+    n_nodes: int,
+    edges: tuple[np.ndarray, np.ndarray, np.ndarray],
+    sources: np.ndarray,
+    offsets: np.ndarray,
+    labels: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`lexicographic_dijkstra` on an undirected edge list, with array results.
+
+    The same relaxations in the same arithmetic, so the same results, without
+    building a networkx graph: the adjacency is a CSR of Python lists.
+
+    Returns
+    -------
+    distance : ndarray of float64
+        Per node, ``inf`` when unreachable.
+    label : ndarray of int64
+        Per node, the largest int64 when unreachable.
+    """
+    a, b, w = edges
+    tails = np.concatenate([a, b])
+    order = np.argsort(tails, kind="stable")
+    heads = np.concatenate([b, a])[order].tolist()
+    weights = np.concatenate([w, w])[order].tolist()
+    indptr = np.r_[0, np.cumsum(np.bincount(tails, minlength=n_nodes))].tolist()
+    best_dist = [math.inf] * n_nodes
+    best_label = [-1] * n_nodes
+    done = [False] * n_nodes
+    counter = itertools.count()
+    heap = [
+        (float(o), int(lab), next(counter), int(n))
+        for n, o, lab in zip(sources.tolist(), offsets.tolist(), labels.tolist(), strict=True)
+    ]
+    heapq.heapify(heap)
+    while heap:
+        dist, label, _, node = heapq.heappop(heap)
+        if done[node]:
+            continue
+        done[node] = True
+        best_dist[node], best_label[node] = dist, label
+        for k in range(indptr[node], indptr[node + 1]):
+            neighbour = heads[k]
+            if not done[neighbour]:
+                heapq.heappush(heap, (dist + weights[k], label, next(counter), neighbour))
+    distance = np.array(best_dist, dtype=np.float64)
+    found = np.array(best_label, dtype=np.int64)
+    found[~np.isfinite(distance)] = np.iinfo(np.int64).max
+    return distance, found
 
 
 def _bracket(
@@ -580,18 +643,13 @@ def source_field(
     order = keep[np.lexsort((sources.along[keep], sources.piece[keep]))]
     piece, along = sources.piece[order], sources.along[order]
     node = n_nodes + np.arange(len(order), dtype=np.int64)
-    start_at: dict[Hashable, tuple[float, int]] = {
-        int(n): (float(offset), int(label))
-        for n, offset, label in zip(node, offsets[order], labels[order], strict=True)
-    }
-    reached = lexicographic_dijkstra(_split_graph(network, piece, along, node), start_at)
-    node_dist = np.full(n_nodes + len(order), np.inf)
-    node_label = np.full(n_nodes + len(order), np.iinfo(np.int64).max, dtype=np.int64)
-    if reached:
-        nodes = np.fromiter(reached.keys(), dtype=np.int64, count=len(reached))
-        values = np.array(list(reached.values()), dtype=np.float64).reshape(-1, 2)
-        node_dist[nodes] = values[:, 0]
-        node_label[nodes] = values[:, 1].astype(np.int64)
+    node_dist, node_label = _array_dijkstra(
+        n_nodes + len(order),
+        _split_edges(network, piece, along, node),
+        node,
+        offsets[order].astype(np.float64),
+        labels[order].astype(np.int64),
+    )
     return SourceField(network, piece, along, node, node_dist, node_label)
 
 

@@ -352,3 +352,33 @@ def test_certainly_within_certifies_most_points_near_a_station() -> None:
     # every point is within 300 + 100 of the station; most cells prove it
     assert certified.mean() > 0.9
     assert not certainly_within(field, shapely.points([[1900.0, 90.0]]), 500.0)[0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_array_dijkstra_is_lexicographic_dijkstra(seed: int) -> None:
+    """The array Dijkstra of source_field gives exactly the networkx-graph version's results."""
+    from gridgov.graph import _array_dijkstra
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 80))
+    m = int(rng.integers(1, 3 * n))
+    a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+    w = rng.integers(0, 6, m).astype(float)  # small integers: many exact ties
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    for u, v, weight in zip(a.tolist(), b.tolist(), w.tolist(), strict=True):
+        if u != v and (not g.has_edge(u, v) or g.edges[u, v]["weight"] > weight):
+            g.add_edge(u, v, weight=weight)
+    keep = a != b
+    sources = rng.choice(n, size=int(rng.integers(1, min(n, 6) + 1)), replace=False)
+    offsets = rng.integers(0, 4, len(sources)).astype(float)
+    labels = rng.permutation(len(sources)).astype(np.int64)
+    starts = zip(sources.tolist(), offsets.tolist(), labels.tolist(), strict=True)
+    expected = lexicographic_dijkstra(g, {s: (o, lab) for s, o, lab in starts})
+    distance, label = _array_dijkstra(n, (a[keep], b[keep], w[keep]), sources, offsets, labels)
+    for node in range(n):
+        if node in expected:
+            assert (distance[node], label[node]) == expected[node]
+        else:
+            assert np.isinf(distance[node])
