@@ -837,8 +837,13 @@ def _assign_valid(
     grid_id_column: str,
     building_column: str,
     progress: bool,
+    threads: int | None = None,
 ) -> pd.DataFrame:
-    """:func:`assign` on layers that ``validate_layer`` returned, in one CRS (checked)."""
+    """:func:`assign` on layers that ``validate_layer`` returned, in one CRS (checked).
+
+    `threads` caps the worker threads (default: one per core, at most four);
+    ``check`` passes 1, as it runs other steps on the other cores meanwhile.
+    """
     on_boundary = options.rule
     points = homes.geometry.to_numpy()
     xy = shapely.get_coordinates(points)
@@ -849,7 +854,7 @@ def _assign_valid(
         if linked is not None and on_boundary == "largest_overlap_building"
         else None
     )
-    threads = _threads() if n >= 2 * _CHUNK_SIZE else 1
+    threads = min(threads or _threads(), _threads()) if n >= 2 * _CHUNK_SIZE else 1
 
     index_column = pd.Index(homes[id_column].to_numpy(dtype=object), dtype=object, name=id_column)
     columns: dict[str, Any] = {}

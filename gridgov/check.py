@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,7 @@ def _assigned(households: gpd.GeoDataFrame, grids: Grids) -> tuple[np.ndarray, n
         grid_id_column="grid_id",
         building_column="building_id",
         progress=False,
+        threads=None,  # check runs its other steps on the other cores meanwhile
     )
     owner = result[_NETWORK].to_numpy(dtype=object)
     has = pd.notna(owner)
@@ -298,6 +300,29 @@ class _Plan:
         return any(self.run[r] for r in rules)
 
 
+class _Queue:
+    """Steps taken in order by whichever thread is free; each result is a Future."""
+
+    def __init__(self, steps: list[Callable[[], Any]]) -> None:
+        self.steps = steps
+        self.results: list[Future[Any]] = [Future() for _ in steps]
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def work(self) -> None:
+        """Run the steps not started yet, one after the other, until none is left."""
+        while True:
+            with self._lock:
+                if self._next >= len(self.steps):
+                    return
+                k = self._next
+                self._next += 1
+            try:
+                self.results[k].set_result(self.steps[k]())
+            except BaseException as error:  # handed to whoever reads the result
+                self.results[k].set_exception(error)
+
+
 def _workers() -> int:
     """Worker threads for the independent steps: the cores, at least two, at most eight."""
     return min(8, max(2, os.cpu_count() or 2))
@@ -330,10 +355,13 @@ class _Checker:
         """Run every step and return the finding records.
 
         Steps that do not need the assignment -- the boundary and area-coverage
-        rules, and the network distances of the service rule -- run as separate
-        tasks, each on its own thread, while this thread assigns the households:
-        shapely and numpy release the GIL, so every core works, and no core
-        idles while one long task finishes alone.  Results are gathered in a
+        rules, and the network distances of the service rule -- are queued
+        (longest first) and taken by one worker thread per core while this
+        thread assigns the households, after which it takes steps too:
+        shapely and numpy release the GIL, so every core works.  More threads
+        than cores cost more than they give (memory arenas, GIL hand-offs).
+        The coverage step is queued before splits_building, which waits for
+        its analysis, so the wait always ends.  Results are gathered in a
         fixed order, so they do not depend on timing.
         """
         from tqdm import tqdm
@@ -343,34 +371,42 @@ class _Checker:
         serving = self.run["coverage.service_gap"]
         geometric: list[tuple[str, Callable[[], list[pd.DataFrame]]]] = [
             ("boundary.off_features", self.features),
-            ("boundary.splits_building", self.splits),
+            ("coverage", self.coverage),  # before splits, which waits for its analysis
             ("boundary.sliver", self.slivers),
-            ("coverage", self.coverage),
+            ("boundary.splits_building", self.splits),
             ("boundary", self.boundary_light),
         ]
         if not self.run["boundary.off_features"]:
             geometric = [g for g in geometric if g[0] != "boundary.off_features"]
-        # every step has its own thread, so splits may wait for the coverage step's analysis
+        # the coverage step is queued before splits: splits may wait for its analysis
         self._analysis_runs = True
+        steps: list[tuple[str, Callable[[], Any]]] = [
+            *([("service network", self.service_distances)] if serving else []),
+            *geometric,
+        ]
         total = len(geometric) + 3 + int(assigning) + int(serving)
         parts: list[pd.DataFrame] = []
+        queue = _Queue([step for _, step in steps])
         with (
             tqdm(total=total, desc="check", unit="step", disable=not progress) as bar,
-            ThreadPoolExecutor(max_workers=len(geometric) + int(serving)) as pool,
+            ThreadPoolExecutor(max_workers=_workers()) as pool,
         ):
-            distances = pool.submit(self.service_distances) if serving else None
-            futures = [(name, pool.submit(step)) for name, step in geometric]
+            for _ in range(_workers()):
+                pool.submit(queue.work)
             if assigning:
                 bar.set_postfix_str("assign households")
                 self.assign()
                 bar.update()
-            for name, future in futures:
+            queue.work()  # then this thread takes the steps no worker has started
+            served = None
+            for (name, _), result in zip(steps, queue.results, strict=True):
                 bar.set_postfix_str(name)
-                parts.extend(future.result())
-                bar.update()
-            if distances is not None:
-                bar.set_postfix_str("service network")
-                served = distances.result()
+                if name == "service network":
+                    served = result.result()
+                else:
+                    parts.extend(result.result())
+                    bar.update()
+            if served is not None:
                 parts.extend(self.service(served))
                 bar.update()
             for name, step in (

@@ -288,6 +288,33 @@ def test_demo_findings_are_exactly_the_planted_defects(demo_findings: Findings) 
     assert set(demo_findings["network"]) == {"governance"}
 
 
+def test_demo_findings_do_not_depend_on_the_worker_count(
+    demo_findings: Findings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one worker: the splits step, which waits for the coverage step, must still finish
+    import importlib
+
+    internals = importlib.import_module("gridgov.check")  # the module; gg.check is the function
+    monkeypatch.setattr(internals, "_workers", lambda: 1)
+    demo = datasets.load_demo(metric=True)
+    alone = check(
+        demo.governance,
+        jurisdiction=demo.street,
+        parents=demo.communities,
+        households=demo.households,
+        buildings=demo.buildings,
+        features=demo.roads,
+        stations=demo.stations,
+        roads=demo.roads,
+        previous=demo.previous,
+        rules=RuleSet(as_of=datasets.DEMO_AS_OF),
+    )
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(alone.drop(columns="geometry")),
+        pd.DataFrame(demo_findings.drop(columns="geometry")),
+    )
+
+
 def test_demo_summary_and_skipped(demo_findings: Findings) -> None:
     assert demo_findings.skipped == {
         "scale.too_many_persons": "no bound set (RuleSet.max_persons is None)",
