@@ -588,16 +588,15 @@ def _covered(segment: np.ndarray, lo: np.ndarray, hi: np.ndarray, count: int) ->
     out = np.zeros(count)
     if not len(segment):
         return out
-    order = np.lexsort((lo, segment))
-    segment, lo, hi = (
-        segment[order],
-        lo[order] + 2.0 * segment[order],
-        hi[order] + 2.0 * segment[order],
-    )
-    reach = np.maximum.accumulate(hi)  # offsets keep each segment's intervals apart
+    # offsets keep each segment's intervals apart, so one sort orders them by segment, then lo
+    offset = 2.0 * segment
+    lo, hi = lo + offset, hi + offset
+    order = np.argsort(lo, kind="stable")
+    segment, lo, hi = segment[order], lo[order], hi[order]
+    reach = np.maximum.accumulate(hi)
     before = np.r_[-np.inf, reach[:-1]]
     gain = np.maximum(0.0, hi - np.maximum(lo, before))
-    np.add.at(out, segment, gain)
+    out += np.bincount(segment, weights=gain, minlength=count)
     return out
 
 
@@ -929,25 +928,25 @@ def pure_offset_area(shapes: np.ndarray, distance: float) -> np.ndarray:
         return out
     coords = shapely.get_coordinates(lines)
     closed = shapely.get_num_coordinates(lines)  # with the closing point
-    stop = np.cumsum(closed)
-    start = stop - closed
-    ring = np.repeat(np.arange(len(lines)), closed - 1)  # vertex k of a ring, closing excluded
-    edge_all = coords[1:] - coords[:-1]  # edge k leaves point k; rows at ring joins unused
-    vertex = np.delete(np.arange(len(coords)), stop - 1)
-    edge = edge_all[vertex]
-    # the edge arriving at each vertex: the previous one, and the ring's last for its first
-    previous = edge_all[vertex - 1]
-    previous[start - np.arange(len(lines))] = edge_all[stop - 2]
-    length = np.hypot(edge[:, 0], edge[:, 1])
-    previous_length = np.hypot(previous[:, 0], previous[:, 1])
+    count = closed - 1  # vertices per ring
+    ring = np.repeat(np.arange(len(lines)), count)
+    first = np.cumsum(count) - count  # of each ring, among the vertices
+    last = first + count - 1
+    # edge k leaves vertex k (the rows joining two rings are dropped)
+    joins = np.cumsum(closed)[:-1] - 1
+    x, y = coords[:, 0], coords[:, 1]
+    ex, ey = np.delete(np.diff(x), joins), np.delete(np.diff(y), joins)
+    shoelace = np.delete(x[:-1] * y[1:] - x[1:] * y[:-1], joins)
+    length = np.hypot(ex, ey)
+    # the edge arriving at each vertex: the one before, and the ring's last for its first
+    px, py, previous_length = np.roll(ex, 1), np.roll(ey, 1), np.roll(length, 1)
+    px[first], py[first], previous_length[first] = ex[last], ey[last], length[last]
     ring_length = np.bincount(ring, weights=length, minlength=len(lines))
-    here, there = coords[vertex], coords[vertex + 1]
-    signed = 0.5 * np.bincount(  # shoelace: orient each ring with the interior on its left
-        ring, weights=here[:, 0] * there[:, 1] - there[:, 0] * here[:, 1], minlength=len(lines)
-    )
+    signed = 0.5 * np.bincount(ring, weights=shoelace, minlength=len(lines))
+    # orient each ring with the interior on its left
     flip = np.where(is_shell == (signed > 0), 1.0, -1.0)[ring]
-    cross = (previous[:, 0] * edge[:, 1] - previous[:, 1] * edge[:, 0]) * flip
-    dot = previous[:, 0] * edge[:, 0] + previous[:, 1] * edge[:, 1]
+    cross = (px * ey - py * ex) * flip
+    dot = px * ex + py * ey
     norms = length * previous_length
     # |turn| > _MAX_TURN  <=>  cos(turn) < cos(_MAX_TURN); tan(turn / 2) = sin / (1 + cos)
     sharp = (norms == 0) | (dot < np.cos(_MAX_TURN) * norms)
@@ -957,10 +956,9 @@ def pure_offset_area(shapes: np.ndarray, distance: float) -> np.ndarray:
     )
     # each edge shrinks by distance * tan(turn / 2) at each end (grows at reflex ends): one
     # (nearly) gone is an event, or an edge short enough for GEOS to drop, changing the result
-    first = start - np.arange(len(lines))  # of each ring, among the vertices
-    position = np.arange(len(ring))
-    following = np.where(position + 1 < first[ring] + closed[ring] - 1, position + 1, first[ring])
-    shrunk = length - distance * (half_tan + half_tan[following])
+    following = np.roll(half_tan, -1)
+    following[last] = half_tan[first]
+    shrunk = length - distance * (half_tan + following)
     sharp |= shrunk < _MIN_EDGE * distance
     degenerate = np.bincount(owner[ring], weights=sharp, minlength=len(shapes))
     total = shapely.area(shapes) + np.bincount(owner, weights=change, minlength=len(shapes))
