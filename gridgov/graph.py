@@ -107,6 +107,8 @@ class RoadNetwork:
         Nodes ``0 .. n - 1``; one edge per pair of nodes joined by a piece,
         with ``weight`` the length of the shortest such piece.  Loops (a piece
         from a node back to itself) are left out: they never shorten a path.
+        Built on first use (a property): the network distances of
+        :func:`nearest_along_network` run on arrays and do not need it.
     """
 
     pieces: np.ndarray
@@ -114,9 +116,34 @@ class RoadNetwork:
     end: np.ndarray
     length: np.ndarray
     nodes: np.ndarray
-    graph: nx.Graph
     _tree: shapely.STRtree = field(repr=False, compare=False)
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The networkx graph (built on first use; the distances do not need it)."""
+        found = self._cache.get("graph")
+        if found is None:
+            found = nx.Graph()
+            found.add_nodes_from(range(len(self.nodes)))
+            head = self.edges()
+            found.add_weighted_edges_from(
+                zip(
+                    self.start[head].tolist(),
+                    self.end[head].tolist(),
+                    self.length[head].tolist(),
+                    strict=True,
+                )
+            )
+            self._cache["graph"] = found
+        return found
+
+    def edges(self) -> np.ndarray:
+        """Return the pieces that are graph edges: the shortest per pair of nodes, no loops."""
+        found = self._cache.get("edges")
+        if found is None:
+            found = self._cache["edges"] = _edges(self.start, self.end, self.length)
+        return found
 
     def segments(self) -> _Segments:
         """Return the straight segments of the pieces (computed once)."""
@@ -297,14 +324,7 @@ def road_network(lines: Iterable[Any]) -> RoadNetwork:
     inverse = inverse.reshape(-1).astype(np.int64)
     start, end = inverse[: len(pieces)], inverse[len(pieces) :]
     length = shapely.length(pieces).astype(np.float64)
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(nodes)))
-    # one edge per pair of nodes, weighted by the shortest of the pieces joining them
-    head = _edges(start, end, length)
-    graph.add_weighted_edges_from(
-        zip(start[head].tolist(), end[head].tolist(), length[head].tolist(), strict=True)
-    )
-    return RoadNetwork(pieces, start, end, length, nodes, graph, shapely.STRtree(pieces))
+    return RoadNetwork(pieces, start, end, length, nodes, shapely.STRtree(pieces))
 
 
 def _edges(start: np.ndarray, end: np.ndarray, length: np.ndarray) -> np.ndarray:
@@ -410,7 +430,7 @@ def _split_edges(
     becomes a chain from its start through them to its end (its direct edge
     stays: it is never shorter than the chain).
     """
-    head = _edges(network.start, network.end, network.length)
+    head = network.edges()
     chain_start = np.ones(len(piece), dtype=bool)
     chain_start[1:] = piece[1:] != piece[:-1]
     chain_end = np.ones(len(piece), dtype=bool)
