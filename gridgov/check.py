@@ -350,6 +350,7 @@ class _Checker:
         # the coverage analysis, for the steps running concurrently with the coverage step
         self._analysis: Future[coverage.Coverage | None] = Future()
         self._analysis_runs = False  # whether the coverage step will set it
+        self._assigned = threading.Event()  # set once the households are assigned
 
     def run_all(self, *, progress: bool) -> list[pd.DataFrame]:
         """Run every step and return the finding records.
@@ -381,7 +382,7 @@ class _Checker:
         # the coverage step is queued before splits: splits may wait for its analysis
         self._analysis_runs = True
         steps: list[tuple[str, Callable[[], Any]]] = [
-            *([("service network", self.service_distances)] if serving else []),
+            *([("coverage.service_gap", self.service_gaps)] if serving else []),
             *geometric,
         ]
         total = len(geometric) + 3 + int(assigning) + int(serving)
@@ -393,21 +394,17 @@ class _Checker:
         ):
             for _ in range(_workers()):
                 pool.submit(queue.work)
-            if assigning:
-                bar.set_postfix_str("assign households")
-                self.assign()
-                bar.update()
+            try:
+                if assigning:
+                    bar.set_postfix_str("assign households")
+                    self.assign()
+                    bar.update()
+            finally:
+                self._assigned.set()  # the service step waits for the assignment
             queue.work()  # then this thread takes the steps no worker has started
-            served = None
             for (name, _), result in zip(steps, queue.results, strict=True):
                 bar.set_postfix_str(name)
-                if name == "service network":
-                    served = result.result()
-                else:
-                    parts.extend(result.result())
-                    bar.update()
-            if served is not None:
-                parts.extend(self.service(served))
+                parts.extend(result.result())
                 bar.update()
             for name, step in (
                 ("scale", self.scale),
@@ -574,6 +571,12 @@ class _Checker:
             prune=True,
         )
         return distance, reason
+
+    def service_gaps(self) -> list[pd.DataFrame]:
+        """Compute the network distances, then (once the households are assigned) the findings."""
+        served = self.service_distances()
+        self._assigned.wait()
+        return self.service(served)
 
     def service(self, served: tuple[np.ndarray, np.ndarray]) -> list[pd.DataFrame]:
         from gridgov.assign import _REASONS
