@@ -841,19 +841,12 @@ def _assign_valid(
 ) -> pd.DataFrame:
     """:func:`assign` on layers that ``validate_layer`` returned, in one CRS (checked).
 
-    `threads` caps the worker threads (default: one per core, at most four);
-    ``check`` passes 1, as it runs other steps on the other cores meanwhile.
+    `threads` caps the worker threads (default: one per core, at most four).
     """
-    on_boundary = options.rule
     points = homes.geometry.to_numpy()
     xy = shapely.get_coordinates(points)
     n = len(points)
     linked = None if blds is None else _prepare_buildings(homes, blds, building_column)
-    footprint = (
-        linked.footprint
-        if linked is not None and on_boundary == "largest_overlap_building"
-        else None
-    )
     threads = min(threads or _threads(), _threads()) if n >= 2 * _CHUNK_SIZE else 1
 
     index_column = pd.Index(homes[id_column].to_numpy(dtype=object), dtype=object, name=id_column)
@@ -865,20 +858,9 @@ def _assign_valid(
         run = _Runner(pool, bar)
         for name, frame in grids.items():
             bar.set_postfix_str(name)
-            index = _GridIndex.build(frame, grid_id_column, points=n, run=run)
-            grid, how, distance = _classify(
-                index, points, xy, options, footprint=footprint, run=run
+            index, grid, how, distance = _network_rows(
+                frame, points, xy, options, grid_id_column, linked=linked, run=run
             )
-            if linked is not None:
-                target = np.full(n, -1, dtype=np.int64)
-                has = linked.of_household >= 0
-                by_building = _building_grids(index, linked, on_boundary, run)
-                target[has] = by_building[linked.of_household[has]]
-                moved = target >= 0
-                changed = moved & (target != grid)
-                grid[moved] = target[moved]
-                how[changed] = _BUILDING
-                distance[changed] = 0.0
             ids = _with_null(index.ids)
             columns[name] = pd.Series(ids[grid], index=index_column, dtype=object)
             columns[f"{name}_how"] = pd.Series(
@@ -886,6 +868,63 @@ def _assign_valid(
             )
             columns[f"{name}_distance"] = pd.Series(distance, index=index_column)
     return pd.DataFrame(columns, index=index_column)
+
+
+def _network_rows(
+    frame: gpd.GeoDataFrame,
+    points: np.ndarray,
+    xy: np.ndarray,
+    options: _Options,
+    grid_id_column: str,
+    *,
+    linked: Any,
+    run: _Runner,
+) -> tuple[_GridIndex, np.ndarray, np.ndarray, np.ndarray]:
+    """Assign `points` to the grids of one validated `frame`.
+
+    Returns its index, and per point the row of its grid (-1: none), how
+    (code of ``HOW``) and the distance.
+    """
+    index = _GridIndex.build(frame, grid_id_column, points=len(points), run=run)
+    footprint = (
+        linked.footprint
+        if linked is not None and options.rule == "largest_overlap_building"
+        else None
+    )
+    grid, how, distance = _classify(index, points, xy, options, footprint=footprint, run=run)
+    if linked is not None:
+        target = np.full(len(points), -1, dtype=np.int64)
+        has = linked.of_household >= 0
+        by_building = _building_grids(index, linked, options.rule, run)
+        target[has] = by_building[linked.of_household[has]]
+        moved = target >= 0
+        changed = moved & (target != grid)
+        grid[moved] = target[moved]
+        how[changed] = _BUILDING
+        distance[changed] = 0.0
+    return index, grid, how, distance
+
+
+def _rows(
+    homes: gpd.GeoDataFrame, frame: gpd.GeoDataFrame, *, options: _Options, grid_id_column: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the row of `frame` holding each household (-1: none), and whether it is unassigned.
+
+    :func:`assign`'s core on validated layers, for one network, on one
+    thread, without building id columns (``check`` needs rows).
+    """
+    points = homes.geometry.to_numpy()
+    with tqdm(total=0, disable=True) as bar:
+        _, grid, how, _ = _network_rows(
+            frame,
+            points,
+            shapely.get_coordinates(points),
+            options,
+            grid_id_column,
+            linked=None,
+            run=_Runner(None, bar),
+        )
+    return grid.astype(np.int64), how == _UNASSIGNED
 
 
 # --------------------------------------------------------------------------- summary

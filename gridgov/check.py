@@ -72,7 +72,7 @@ def _assigned(households: gpd.GeoDataFrame, grids: Grids) -> tuple[np.ndarray, n
     unassigned : ndarray of bool
         Households in no grid (``how == "unassigned"``).
     """
-    from gridgov.assign import _assign_valid, _Options
+    from gridgov.assign import _Options, _rows
 
     width = max(1, len(str(len(grids))))
     keys = np.array([f"{i:0{width}d}" for i in range(len(grids))], dtype=object)
@@ -90,23 +90,13 @@ def _assigned(households: gpd.GeoDataFrame, grids: Grids) -> tuple[np.ndarray, n
             "invalid_ids": [str(k) for k in keys[grids.repaired]],
         }
     }
-    result = _assign_valid(
+    # one thread: check runs its other steps on the other cores meanwhile
+    return _rows(
         households,
-        {_NETWORK: frame},
-        None,
+        frame,
         options=_Options("smallest_id", "unassigned", None),
-        id_column="household_id",
         grid_id_column="grid_id",
-        building_column="building_id",
-        progress=False,
-        threads=None,  # check runs its other steps on the other cores meanwhile
     )
-    owner = result[_NETWORK].to_numpy(dtype=object)
-    has = pd.notna(owner)
-    row = np.full(len(owner), -1, dtype=np.int64)
-    row[has] = owner[has].astype(np.int64)
-    unassigned = (result[f"{_NETWORK}_how"] == "unassigned").to_numpy(dtype=bool)
-    return row, unassigned
 
 
 @dataclass(frozen=True)
