@@ -391,19 +391,20 @@ class _Checker:
                     bar.update()
             finally:
                 self._assigned.set()  # the service step waits for the assignment
+            early = []  # the steps needing only the loads, while the workers are busy
+            for name, step in (("scale", self.scale), ("adjustment", self.adjustment)):
+                bar.set_postfix_str(name)
+                early.extend(step())
+                bar.update()
             queue.work()  # then this thread takes the steps no worker has started
             for (name, _), result in zip(steps, queue.results, strict=True):
                 bar.set_postfix_str(name)
                 parts.extend(result.result())
                 bar.update()
-            for name, step in (
-                ("scale", self.scale),
-                ("households", self.households),
-                ("adjustment", self.adjustment),
-            ):
-                bar.set_postfix_str(name)
-                parts.extend(step())
-                bar.update()
+            bar.set_postfix_str("households")
+            parts.extend(self.households())  # needs the coverage analysis too
+            parts.extend(early)
+            bar.update()
         return parts
 
     def assign(self) -> None:
