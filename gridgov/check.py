@@ -299,6 +299,11 @@ class _Queue:
         self._next = 0
         self._lock = threading.Lock()
 
+    def cancel(self) -> None:
+        """Start no further step (those running finish)."""
+        with self._lock:
+            self._next = len(self.steps)
+
     def work(self) -> None:
         """Run the steps not started yet, one after the other, until none is left."""
         while True:
@@ -362,7 +367,7 @@ class _Checker:
         serving = self.run["coverage.service_gap"]
         geometric: list[tuple[str, Callable[[], list[pd.DataFrame]]]] = [
             ("boundary.off_features", self.features),
-            ("coverage", self.coverage),  # before splits, which waits for its analysis
+            ("coverage", self._coverage_step),  # before splits, which waits for its analysis
             ("boundary.sliver", self.slivers),
             ("boundary.splits_building", self.splits),
             ("boundary", self.boundary_light),
@@ -385,22 +390,26 @@ class _Checker:
             for _ in range(_workers()):
                 pool.submit(queue.work)
             try:
-                if assigning:
-                    bar.set_postfix_str("assign households")
-                    self.assign()
+                try:
+                    if assigning:
+                        bar.set_postfix_str("assign households")
+                        self.assign()
+                        bar.update()
+                finally:
+                    self._assigned.set()  # the service step waits for the assignment
+                early = []  # the steps needing only the loads, while the workers are busy
+                for name, step in (("scale", self.scale), ("adjustment", self.adjustment)):
+                    bar.set_postfix_str(name)
+                    early.extend(step())
                     bar.update()
-            finally:
-                self._assigned.set()  # the service step waits for the assignment
-            early = []  # the steps needing only the loads, while the workers are busy
-            for name, step in (("scale", self.scale), ("adjustment", self.adjustment)):
-                bar.set_postfix_str(name)
-                early.extend(step())
-                bar.update()
-            queue.work()  # then this thread takes the steps no worker has started
-            for (name, _), result in zip(steps, queue.results, strict=True):
-                bar.set_postfix_str(name)
-                parts.extend(result.result())
-                bar.update()
+                queue.work()  # then this thread takes the steps no worker has started
+                for (name, _), result in zip(steps, queue.results, strict=True):
+                    bar.set_postfix_str(name)
+                    parts.extend(result.result())
+                    bar.update()
+            except BaseException:
+                queue.cancel()  # the workers start no further step: the error surfaces now
+                raise
             bar.set_postfix_str("households")
             parts.extend(self.households())  # needs the coverage analysis too
             parts.extend(early)
@@ -521,6 +530,14 @@ class _Checker:
         if run["coverage.outside_jurisdiction"]:
             out.append(coverage.outside_jurisdiction(grids, self.outer, rules=rules))
         return out
+
+    def _coverage_step(self) -> list[pd.DataFrame]:
+        """Run the coverage step, always settling the analysis splits_building waits for."""
+        try:
+            return self.coverage()
+        finally:
+            if not self._analysis.done():  # the step failed before its analysis
+                self._analysis.set_result(None)
 
     def households(self) -> list[pd.DataFrame]:
         homes = self.inputs.households

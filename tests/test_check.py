@@ -410,3 +410,27 @@ def test_real_coverage_with_a_removed_and_a_shifted_cell(bubenec: tuple) -> None
     )
     spill = coverage[coverage["rule"] == "coverage.outside_jurisdiction"]
     assert set(spill["grid_id"]) <= {shifted_id}
+
+
+@pytest.mark.parametrize("where", ["assign", "slivers", "coverage"])
+def test_an_error_in_a_step_surfaces(where: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected error in the main thread's step or in a worker's is raised by check."""
+    import importlib
+
+    internals = importlib.import_module("gridgov.check")
+
+    def fail(self: object) -> None:
+        msg = f"boom in {where}"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(internals._Checker, where, fail)
+    demo = datasets.load_demo(metric=True)
+    with pytest.raises(RuntimeError, match=f"boom in {where}"):
+        check(
+            demo.governance,
+            jurisdiction=demo.street,
+            households=demo.households,
+            buildings=demo.buildings,
+            stations=demo.stations,
+            roads=demo.roads,
+        )
