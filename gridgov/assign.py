@@ -421,9 +421,7 @@ class _GridIndex:
         safe = geoms.copy()
         if not valid.all():
             safe[~valid] = shapely.make_valid(geoms[~valid])
-        id_rank = np.empty(len(ids), dtype=np.int64)
-        id_rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))
-        return cls(geoms, safe, ids, id_rank, tree, raster)
+        return cls(geoms, safe, ids, _ranks(ids), tree, raster)
 
 
 @dataclass(frozen=True)
@@ -688,6 +686,19 @@ def _named_layers(
             raise LayerError(msg)
         out[name] = validate_layer(frame, kind="grids", id_column=id_column, name=name)
     return out
+
+
+def _ranks(ids: np.ndarray) -> np.ndarray:
+    """Rank of each id compared as text (ties, i.e. duplicates, by position).
+
+    Examples
+    --------
+    >>> _ranks(np.array(["b", "a", "c"], dtype=object)).tolist()
+    [1, 0, 2]
+    """
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(np.asarray(ids).astype(str), kind="stable")] = np.arange(len(ids))
+    return rank
 
 
 def _with_null(ids: np.ndarray) -> np.ndarray:
@@ -1192,9 +1203,8 @@ def _by_network_valid(
         snap_tolerance=snap_tolerance,
         station_id_column=station_id_column,
     )
-    rank = np.empty(len(station_ids), dtype=np.int64)
-    rank[np.argsort(station_ids.astype(str), kind="stable")] = np.arange(len(station_ids))
-    by_rank = _with_null(station_ids[np.argsort(rank)])
+    # station of each rank (the labels of the network distances), then null
+    by_rank = _with_null(station_ids[np.argsort(station_ids.astype(str), kind="stable")])
     distance, snapped, label, reason = found
     served = reason < 0
     index = pd.Index(homes[id_column].to_numpy(dtype=object), dtype=object, name=id_column)
@@ -1249,8 +1259,7 @@ def _network_distances(
     """
     network = graph.road_network(lines.geometry.to_numpy())
     station_ids = posts[station_id_column].to_numpy(dtype=object)
-    rank = np.empty(len(station_ids), dtype=np.int64)
-    rank[np.argsort(station_ids.astype(str), kind="stable")] = np.arange(len(station_ids))
+    rank = _ranks(station_ids)
     at_station = network.snap(posts.geometry.to_numpy())
     off_road = at_station.distance > snap_tolerance
     if off_road.any():

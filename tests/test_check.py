@@ -246,8 +246,8 @@ def test_features_must_be_lines() -> None:
 # -- the embedded demo: the acceptance test --------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_findings() -> Findings:
+def check_demo() -> Findings:
+    """Check the demo's governance network with every context layer."""
     demo = datasets.load_demo(metric=True)
     return check(
         demo.governance,
@@ -261,6 +261,11 @@ def demo_findings() -> Findings:
         previous=demo.previous,
         rules=RuleSet(as_of=datasets.DEMO_AS_OF),
     )
+
+
+@pytest.fixture(scope="module")
+def demo_findings() -> Findings:
+    return check_demo()
 
 
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -296,19 +301,7 @@ def test_demo_findings_do_not_depend_on_the_worker_count(
 
     internals = importlib.import_module("gridgov.check")  # the module; gg.check is the function
     monkeypatch.setattr(internals, "_workers", lambda: 1)
-    demo = datasets.load_demo(metric=True)
-    alone = check(
-        demo.governance,
-        jurisdiction=demo.street,
-        parents=demo.communities,
-        households=demo.households,
-        buildings=demo.buildings,
-        features=demo.roads,
-        stations=demo.stations,
-        roads=demo.roads,
-        previous=demo.previous,
-        rules=RuleSet(as_of=datasets.DEMO_AS_OF),
-    )
+    alone = check_demo()
     pd.testing.assert_frame_equal(
         pd.DataFrame(alone.drop(columns="geometry")),
         pd.DataFrame(demo_findings.drop(columns="geometry")),
@@ -424,13 +417,5 @@ def test_an_error_in_a_step_surfaces(where: str, monkeypatch: pytest.MonkeyPatch
         raise RuntimeError(msg)
 
     monkeypatch.setattr(internals._Checker, where, fail)
-    demo = datasets.load_demo(metric=True)
     with pytest.raises(RuntimeError, match=f"boom in {where}"):
-        check(
-            demo.governance,
-            jurisdiction=demo.street,
-            households=demo.households,
-            buildings=demo.buildings,
-            stations=demo.stations,
-            roads=demo.roads,
-        )
+        check_demo()
