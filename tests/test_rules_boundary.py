@@ -392,6 +392,45 @@ def test_near_lengths_match_geos_buffers(seed: int, tol: float) -> None:
     )
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), size=st.integers(1, 20))
+def test_run_candidates_equal_a_query_by_every_segment(seed: int, size: int) -> None:
+    """Querying in runs of segments, then narrowing, gives the pairs of one query per segment."""
+    rng = np.random.default_rng(seed)
+    lines = np.array(
+        [LineString(rng.uniform(0, 100, (rng.integers(2, 40), 2))) for _ in range(6)], dtype=object
+    )
+    lines = np.concatenate([lines, shapely.reverse(lines[:2])])  # shared copies are deduplicated
+    start, end, _, part = boundary._segments(lines)
+    a, b, _, kept = boundary._unique_segments(start, end)
+    c = rng.uniform(0, 100, (30, 2))
+    d = c + rng.uniform(-15, 15, (30, 2))
+    low, high = np.minimum(c, d) - 2.0, np.maximum(c, d) + 2.0
+    first, length = boundary._runs(part[kept], size)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    runs = (
+        first,
+        length,
+        shapely.box(
+            *(
+                f.reduceat(v, first)
+                for f, v in zip(
+                    (np.minimum, np.minimum, np.maximum, np.maximum),
+                    (lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]),
+                    strict=True,
+                )
+            )
+        ),
+    )
+    seg, other = boundary._candidates((lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]), low, high, runs)
+    tree = shapely.STRtree(shapely.box(low[:, 0], low[:, 1], high[:, 0], high[:, 1]))
+    want_seg, want_other = tree.query(shapely.linestrings(np.stack([a, b], axis=1)))
+    assert sorted(zip(seg.tolist(), other.tolist(), strict=True)) == sorted(
+        zip(want_seg.tolist(), want_other.tolist(), strict=True)
+    )
+    assert len(a) < len(start)  # the reversed copies were merged
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), tol=st.floats(0.5, 20.0))
 def test_near_lengths_of_shared_boundaries_equal_separate_measures(seed: int, tol: float) -> None:

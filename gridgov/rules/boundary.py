@@ -523,48 +523,63 @@ def off_features(
 
 #: Candidate pairs per chunk of the vectorised distance arithmetic.
 _CHUNK = 1 << 16
+#: Consecutive boundary segments sharing one query box in :func:`near_lengths`.
+_RUN = 16
 
 
-def _segments(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Start points, end points and owner (position in `lines`) of every segment."""
+def _segments(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start points, end points, owner (position in `lines`) and part of every segment.
+
+    Segments come in the order of their lines' coordinates, so the segments of
+    one part (counted over all lines) are consecutive.
+    """
     parts, owner = shapely.get_parts(np.asarray(lines, dtype=object), return_index=True)
     coords, part = shapely.get_coordinates(parts, return_index=True)
     same = part[1:] == part[:-1]
     start, end = coords[:-1][same], coords[1:][same]
-    return start, end, owner[part[:-1][same]]
+    return start, end, owner[part[:-1][same]], part[:-1][same]
 
 
 def _capsule_interval(
-    a: np.ndarray, u: np.ndarray, c: np.ndarray, d: np.ndarray, r: float
+    a: tuple[np.ndarray, np.ndarray],
+    u: tuple[np.ndarray, np.ndarray],
+    c: np.ndarray,
+    d: np.ndarray,
+    r: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Parameter interval [lo, hi] of the points ``a + t u`` within distance `r` of [c, d].
 
     The set is the intersection of a line with a convex capsule (the segment's
     r-neighbourhood): the union of its intersections with the two end disks and
-    the rectangle, one interval (empty when ``lo > hi``).
+    the rectangle, one interval (empty when ``lo > hi``).  `a` and `u` come as
+    (x, y) columns (`c` and `d` as ``(n, 2)`` arrays): elementwise arithmetic
+    on columns releases the GIL, where ``einsum`` does not.
     """
-    lo = np.full(len(a), np.inf)
-    hi = np.full(len(a), -np.inf)
-    uu = np.einsum("ij,ij->i", u, u)
+    (ax, ay), (ux, uy) = a, u
+    lo = np.full(len(ax), np.inf)
+    hi = np.full(len(ax), -np.inf)
+    uu = ux * ux + uy * uy
+    moves = uu > 0
+    safe_uu = np.where(moves, uu, 1.0)
     for centre in (c, d):  # the disks at the feature segment's ends
-        w = a - centre
-        b = np.einsum("ij,ij->i", u, w)
-        disc = b * b - uu * (np.einsum("ij,ij->i", w, w) - r * r)
-        ok = (disc >= 0) & (uu > 0)
+        wx, wy = ax - centre[:, 0], ay - centre[:, 1]
+        b = ux * wx + uy * wy
+        disc = b * b - uu * (wx * wx + wy * wy - r * r)
+        ok = (disc >= 0) & moves
         root = np.sqrt(np.where(ok, disc, 0.0))
-        safe = np.where(uu > 0, uu, 1.0)
-        lo = np.where(ok, np.minimum(lo, (-b - root) / safe), lo)
-        hi = np.where(ok, np.maximum(hi, (-b + root) / safe), hi)
-    f = d - c
-    flen = np.hypot(f[:, 0], f[:, 1])
-    e = f / np.where(flen > 0, flen, 1.0)[:, None]
-    n = np.column_stack([-e[:, 1], e[:, 0]])
-    w = a - c
-    rect_lo = np.full(len(a), -np.inf)
-    rect_hi = np.full(len(a), np.inf)
-    for axis, low, high in ((e, 0.0, flen), (n, -r, r)):  # the rectangle, as two slabs
-        p0 = np.einsum("ij,ij->i", w, axis)
-        dp = np.einsum("ij,ij->i", u, axis)
+        lo = np.where(ok, np.minimum(lo, (-b - root) / safe_uu), lo)
+        hi = np.where(ok, np.maximum(hi, (-b + root) / safe_uu), hi)
+    fx, fy = d[:, 0] - c[:, 0], d[:, 1] - c[:, 1]
+    flen = np.hypot(fx, fy)
+    safe_flen = np.where(flen > 0, flen, 1.0)
+    ex, ey = fx / safe_flen, fy / safe_flen
+    wx, wy = ax - c[:, 0], ay - c[:, 1]
+    rect_lo = np.full(len(ax), -np.inf)
+    rect_hi = np.full(len(ax), np.inf)
+    # the rectangle, as two slabs: along the feature segment, and across it
+    for (px, py), low, high in (((ex, ey), 0.0, flen), ((-ey, ex), -r, r)):
+        p0 = wx * px + wy * py
+        dp = ux * px + uy * py
         moving = np.abs(dp) > 1e-12
         safe = np.where(moving, dp, 1.0)
         t1, t2 = (low - p0) / safe, (high - p0) / safe
@@ -600,6 +615,57 @@ def _covered(segment: np.ndarray, lo: np.ndarray, hi: np.ndarray, count: int) ->
     return out
 
 
+def _runs(part: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """First index and length of runs of at most `size` consecutive entries of one part.
+
+    Examples
+    --------
+    >>> first, length = _runs(np.array([0, 0, 0, 1, 1, 2]), 2)
+    >>> first.tolist(), length.tolist()
+    ([0, 2, 3, 5], [2, 1, 2, 1])
+    """
+    if not len(part):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    index = np.arange(len(part))
+    new_part = np.r_[True, part[1:] != part[:-1]]
+    part_first = np.maximum.accumulate(np.where(new_part, index, 0))
+    first = np.flatnonzero((index - part_first) % size == 0)
+    return first, np.diff(np.r_[first, len(part)])
+
+
+def _candidates(
+    bounds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    low: np.ndarray,
+    high: np.ndarray,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (segment, box) whose bounding boxes intersect.
+
+    `bounds` are the segments' (xmin, ymin, xmax, ymax) columns.  The
+    segments query the STRtree of the boxes (``low``, ``high`` corners) in
+    runs of consecutive segments, one box geometry per run (``runs``: first
+    segment, length and box geometry of each), and each run's pairs are then
+    narrowed to the segments whose own box meets the other box.  The pairs
+    are those of querying with every segment: far fewer geometries are made.
+    """
+    xmin, ymin, xmax, ymax = bounds
+    first, length, query = runs
+    tree = shapely.STRtree(shapely.box(low[:, 0], low[:, 1], high[:, 0], high[:, 1]))
+    ri, fi = tree.query(query)
+    size = length[ri]
+    total = int(size.sum())
+    within = np.arange(total) - np.repeat(np.cumsum(size) - size, size)
+    seg = np.repeat(first[ri], size) + within
+    box = np.repeat(fi, size)
+    meets = (
+        (xmax[seg] >= low[box, 0])
+        & (xmin[seg] <= high[box, 0])
+        & (ymax[seg] >= low[box, 1])
+        & (ymin[seg] <= high[box, 1])
+    )
+    return seg[meets], box[meets]
+
+
 def near_lengths(
     lines: np.ndarray, features: np.ndarray, edge: np.ndarray | None, tol: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -620,36 +686,48 @@ def near_lengths(
         Per line: its length, the length within `tol` of `edge`, and within
         `tol` of `features` or `edge`.
     """
-    all_start, all_end, owner = _segments(lines)
+    all_start, all_end, owner, part = _segments(lines)
     # a boundary shared by two grids is measured once: segments are deduplicated
     # (orientation ignored) and their covered fractions mapped back to every copy
-    start, end, copy_of = _unique_segments(all_start, all_end)
+    start, end, copy_of, kept = _unique_segments(all_start, all_end)
     all_u = all_end - all_start
     all_length = np.hypot(all_u[:, 0], all_u[:, 1])
-    u = end - start
+    ax, ay = start[:, 0], start[:, 1]
+    ux, uy = end[:, 0] - ax, end[:, 1] - ay
+    xmin, xmax = np.minimum(ax, end[:, 0]), np.maximum(ax, end[:, 0])
+    ymin, ymax = np.minimum(ay, end[:, 1]), np.maximum(ay, end[:, 1])
     count = len(start)
     results = []
     sources = [(edge, True), (features, False)]
     pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = []
-    query = None
+    runs = None
     for near, is_edge in sources:
         if near is None or not len(near):
             continue
-        c, d, _ = _segments(near)
+        c, d, _, _ = _segments(near)
         if not len(c):
             continue
+        if runs is None:  # the query boxes: one per run of consecutive kept segments
+            first, length = _runs(part[kept], _RUN)
+            box = shapely.box(
+                np.minimum.reduceat(xmin, first) if count else xmin,
+                np.minimum.reduceat(ymin, first) if count else ymin,
+                np.maximum.reduceat(xmax, first) if count else xmax,
+                np.maximum.reduceat(ymax, first) if count else ymax,
+            )
+            runs = (first, length, box)
         # candidates: segments meeting a feature segment's box grown by the tolerance (a
-        # bounding-box query, much cheaper than a distance predicate); the capsule does the rest
-        low, high = np.minimum(c, d) - tol, np.maximum(c, d) + tol
-        tree = shapely.STRtree(shapely.box(low[:, 0], low[:, 1], high[:, 0], high[:, 1]))
-        if query is None:
-            query = shapely.linestrings(np.stack([start, end], axis=1))
-        si, fi = tree.query(query)
+        # bounding-box test, much cheaper than a distance predicate); the capsule does the rest
+        si, fi = _candidates(
+            (xmin, ymin, xmax, ymax), np.minimum(c, d) - tol, np.maximum(c, d) + tol, runs
+        )
         lo, hi = np.empty(len(si)), np.empty(len(si))
         for k in range(0, len(si), _CHUNK):  # chunks: temporaries stay small and in cache
-            part = slice(k, k + _CHUNK)
-            s_, f_ = si[part], fi[part]
-            lo[part], hi[part] = _capsule_interval(start[s_], u[s_], c[f_], d[f_], tol)
+            window = slice(k, k + _CHUNK)
+            s_, f_ = si[window], fi[window]
+            lo[window], hi[window] = _capsule_interval(
+                (ax[s_], ay[s_]), (ux[s_], uy[s_]), c[f_], d[f_], tol
+            )
         pieces.append((si, lo, hi, is_edge))
     for wanted in (True, None):  # near the edge; near either
         chosen = [p for p in pieces if wanted is None or p[3] is wanted]
@@ -671,31 +749,56 @@ def near_lengths(
 
 def _unique_segments(
     start: np.ndarray, end: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Distinct segments (either orientation counts as the same) and each input's index among them.
+
+    Each distinct segment is kept at its first occurrence, in input order (so
+    the kept segments of a ring stay consecutive), with its ends ordered
+    (smaller x, then y, first).
+
+    Returns
+    -------
+    a, b : ndarray
+        Ends of the distinct segments, ``(n, 2)``.
+    index : ndarray of int
+        Position of each input segment among them.
+    kept : ndarray of int
+        Input position of each distinct segment.
 
     Examples
     --------
-    >>> a, b, index = _unique_segments(np.array([[0.0, 0], [1, 1], [1, 0]]),
-    ...                                np.array([[1.0, 0], [0, 0], [0, 0]]))
-    >>> a.tolist(), b.tolist(), index.tolist()
-    ([[0.0, 0.0], [0.0, 0.0]], [[1.0, 0.0], [1.0, 1.0]], [0, 1, 0])
+    >>> a, b, index, kept = _unique_segments(np.array([[0.0, 0], [1, 1], [1, 0]]),
+    ...                                      np.array([[1.0, 0], [0, 0], [0, 0]]))
+    >>> a.tolist(), b.tolist(), index.tolist(), kept.tolist()
+    ([[0.0, 0.0], [0.0, 0.0]], [[1.0, 0.0], [1.0, 1.0]], [0, 1, 0], [0, 1])
     """
     if not len(start):
-        return start, end, np.zeros(0, dtype=np.int64)
-    flip = (start[:, 0] > end[:, 0]) | ((start[:, 0] == end[:, 0]) & (start[:, 1] > end[:, 1]))
-    a = np.where(flip[:, None], end, start)
-    b = np.where(flip[:, None], start, end)
+        return start, end, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    sx, sy, ex, ey = start[:, 0], start[:, 1], end[:, 0], end[:, 1]
+    flip = (sx > ex) | ((sx == ex) & (sy > ey))
+    # columns rather than (n, 2) rows: elementwise work on them is faster and releases the GIL
+    ax, ay = np.where(flip, ex, sx), np.where(flip, ey, sy)
+    bx, by = np.where(flip, sx, ex), np.where(flip, sy, ey)
     # equal segments get equal keys, so sorting by one float brings copies together (much
     # faster than a four-key lexsort); different segments with the same key may sit between
     # copies, which then count as distinct -- measured twice alike, never merged wrongly
-    key = a[:, 0] + 1.6180339887 * a[:, 1] + 2.7182818285 * b[:, 0] + 3.1415926536 * b[:, 1]
+    key = ax + 1.6180339887 * ay + 2.7182818285 * bx + 3.1415926536 * by
     order = np.argsort(key, kind="stable")
-    sa, sb = a[order], b[order]
-    new = np.r_[True, np.any(sa[1:] != sa[:-1], axis=1) | np.any(sb[1:] != sb[:-1], axis=1)]
-    index = np.empty(len(start), dtype=np.int64)
-    index[order] = np.cumsum(new) - 1
-    return sa[new], sb[new], index
+    new = np.ones(len(order), dtype=bool)
+    for column in (ax, ay, bx, by):
+        ordered = column[order]
+        new[1:] &= ordered[1:] == ordered[:-1]
+    new[1:] = ~new[1:]
+    # the stable sort puts each run of copies in input order: its head is the first occurrence
+    head = order[np.flatnonzero(new)]
+    first = np.empty(len(start), dtype=np.int64)
+    first[order] = head[np.cumsum(new) - 1]
+    is_kept = first == np.arange(len(start))
+    kept = np.flatnonzero(is_kept)
+    rank = np.cumsum(is_kept) - 1
+    a = np.column_stack([ax[kept], ay[kept]])
+    b = np.column_stack([bx[kept], by[kept]])
+    return a, b, rank[first], kept
 
 
 def _subtract_near(lines: np.ndarray, near: np.ndarray, tol: float) -> np.ndarray:
