@@ -40,6 +40,7 @@ __all__ = [
     "multipart",
     "off_features",
     "parent_units",
+    "pure_offset",
     "sliver",
     "split_candidates",
     "splits_building",
@@ -844,10 +845,11 @@ def sliver(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
 
     The thin parts are what a morphological opening (an inward then an
     outward buffer by ``sliver_width / 2``, mitred joins so that corners
-    survive) removes from the grid.  The outward buffer is skipped for grids
-    whose erosion had no topological event -- its area equals the closed
-    form of :func:`pure_offset_area` and it has the grid's parts and holes --
-    because the opening gives those grids back unchanged.
+    survive) removes from the grid.  Grids whose inward offset has no
+    topological event (:func:`pure_offset` is not None: no edge shrinks to
+    nothing and no two fronts meet) lose nothing to the opening, which gives
+    them back unchanged, and are not buffered at all; the opening is computed
+    with GEOS for the others.
 
     Parameters
     ----------
@@ -870,26 +872,20 @@ def sliver(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
     candidates = np.flatnonzero(above(area, rules.min_sliver_area))
     if not len(candidates):
         return empty()
-    with np.errstate(invalid="ignore"):  # GEOS mitres of near-duplicate vertices touch NaN
-        eroded = shapely.buffer(shapes[candidates], -radius, join_style="mitre", mitre_limit=_MITRE)
-    # The opening removes nothing from a grid whose erosion had no topological event (no
-    # edge shrank to nothing, no two fronts met): dilating that erosion gives the grid back
-    # exactly.  Such an erosion is the grid with every edge moved inwards, whose area is
-    # known in closed form (pure_offset_area); only the other grids are dilated.
-    expected = pure_offset_area(shapes[candidates], radius)
-    scale = np.maximum(area[candidates], 1.0)
-    pure = same_rings(eroded, shapes[candidates]) & (
-        np.abs(shapely.area(eroded) - expected) <= _PURE_TOLERANCE * scale
-    )
+    # The opening removes nothing from a grid whose erosion has no topological event: that
+    # erosion is the grid with every edge moved inwards (pure_offset, in closed form), and
+    # dilating it moves every edge back.  Only the other grids are eroded and dilated.
+    pure = ~shapely.is_missing(pure_offset(shapes[candidates], radius))
     removed = np.zeros(len(candidates))
     rest = np.flatnonzero(~pure)
     opened = np.array([shapely.Polygon()] * len(candidates), dtype=object)
     opened[pure] = shapes[candidates[pure]]
     if len(rest):
-        with np.errstate(invalid="ignore"):
-            opened[rest] = shapely.buffer(
-                eroded[rest], radius, join_style="mitre", mitre_limit=_MITRE
+        with np.errstate(invalid="ignore"):  # GEOS mitres of near-duplicate vertices touch NaN
+            eroded = shapely.buffer(
+                shapes[candidates[rest]], -radius, join_style="mitre", mitre_limit=_MITRE
             )
+            opened[rest] = shapely.buffer(eroded, radius, join_style="mitre", mitre_limit=_MITRE)
         odd = rest[~shapely.is_valid(opened[rest])]  # GEOS buffers of odd shapes can be invalid
         opened[odd] = polygonal(shapely.make_valid(opened[odd]))
         # the opening lies inside the grid (mitred joins restore convex corners exactly), so
@@ -948,123 +944,136 @@ _MAX_TURN = np.radians(156.0)
 #: Shortest edge of a pure offset, as a fraction of the distance (GEOS snaps and drops
 #: shorter offset edges, and its opening then differs from the grid).
 _MIN_EDGE = 0.1
-#: Relative area tolerance between GEOS's erosion and the closed-form pure offset.
-_PURE_TOLERANCE = 1e-9
 
 
-def same_rings(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Tell whether each pair of polygons has as many parts and as many holes.
+def pure_offset(shapes: np.ndarray, distance: float) -> np.ndarray:
+    """Each polygon with every edge moved inwards by `distance`, or None after an event.
 
-    An erosion without topological events keeps the parts and holes of the
-    polygon; GEOS's buffer can leave the inverted remains of a collapsed arm
-    as a spurious hole, which this catches.
-
-    Examples
-    --------
-    >>> from shapely import box
-    >>> same_rings(np.array([box(0, 0, 4, 4)]), np.array([box(1, 1, 2, 2)])).tolist()
-    [True]
-    """
-    same: np.ndarray = shapely.get_num_geometries(left) == shapely.get_num_geometries(right)
-    result: np.ndarray = same & (_holes(left) == _holes(right))
-    return result
-
-
-def _holes(shapes: np.ndarray) -> np.ndarray:
-    parts, index = shapely.get_parts(np.asarray(shapes, dtype=object), return_index=True)
-    holes: np.ndarray = np.bincount(
-        index, weights=shapely.get_num_interior_rings(parts), minlength=len(shapes)
-    )
-    return holes
-
-
-def pure_offset_area(shapes: np.ndarray, distance: float) -> np.ndarray:
-    """Area of each polygon with every edge moved inwards by `distance`, mitred corners, no events.
-
-    For a ring whose interior lies on its left, moving each edge inwards by
-    *d* changes the area by ``-d * L + d**2 * sum(tan(phi / 2))``, where *L*
-    is the length and *phi* the signed turning angle at each vertex (left
-    turns positive).  This is the area of the erosion ``buffer(-d,
-    join_style="mitre")`` as long as no edge shrinks to nothing and no two
-    fronts meet before *d* (then the erosion is smaller or split, and its area
-    differs); :func:`sliver` compares the two to know which grids the opening
-    leaves unchanged.  Polygons with a zero-length edge, a turn sharper than
-    156 degrees (where GEOS may limit the mitre) or an edge that the offset
-    shrinks below a tenth of the distance get NaN.
+    For a ring whose interior lies on its left, moving every edge inwards by
+    *d* (mitred corners) puts each vertex *p* at ``p + d (n0 + n1) / (1 + n0 .
+    n1)``, where *n0* and *n1* are the inward unit normals of the edges
+    arriving and leaving.  As long as this offset has no topological event, it
+    is the erosion ``buffer(-d, join_style="mitre")``, and dilating it by *d*
+    moves every edge back: the opening gives the polygon back unchanged
+    (:func:`sliver` relies on it).  An event is an edge shrinking to nothing
+    (each edge must keep its direction and a tenth of the distance, as GEOS
+    drops shorter offset edges) or two fronts meeting (the offset part must
+    be a valid polygon, or parts of a valid multipolygon, whose rings keep
+    their orientation).  Polygons with an event, a zero-length edge or a turn
+    sharper than 156 degrees (where GEOS may limit the mitre) get None.
 
     Parameters
     ----------
     shapes : ndarray of Polygon or MultiPolygon
         Valid polygons.
     distance : float
-        The inward distance.
+        The inward distance (> 0).
 
     Returns
     -------
-    ndarray of float
+    ndarray of Geometry or None
 
     Examples
     --------
     >>> from shapely import box
-    >>> pure_offset_area(np.array([box(0, 0, 10, 4)]), 1.0).tolist()  # 8 x 2
-    [16.0]
     >>> hole = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)],
     ...                        [[(4, 4), (6, 4), (6, 6), (4, 6)]])
-    >>> pure_offset_area(np.array([hole]), 1.0).tolist()  # 8 x 8 - 4 x 4
-    [48.0]
+    >>> offset = pure_offset(np.array([box(0, 0, 10, 4), hole]), 1.0)
+    >>> shapely.area(offset).tolist()  # 8 x 2, and 8 x 8 - 4 x 4
+    [16.0, 48.0]
+    >>> pure_offset(np.array([box(0, 0, 10, 4)]), 2.5).tolist()  # the short edges vanish
+    [None]
     """
     shapes = np.asarray(shapes, dtype=object)
-    out = np.full(len(shapes), np.nan)
+    out = np.full(len(shapes), None, dtype=object)
     if not len(shapes):
         return out
-    parts, part_owner = shapely.get_parts(shapes, return_index=True)
-    # rings: a polygon without holes is its shell (no ring geometries need to be made)
-    holed = shapely.get_num_interior_rings(parts) > 0
-    plain = np.flatnonzero(~holed)
-    rings, ring_part = shapely.get_rings(parts[holed], return_index=True)
-    ring_part = np.flatnonzero(holed)[ring_part]
-    lines = np.concatenate([shapely.get_exterior_ring(parts[plain]), rings])
-    owner = part_owner[np.concatenate([plain, ring_part])]
-    first_of_part = np.r_[True, ring_part[1:] != ring_part[:-1]] if len(rings) else []
-    is_shell = np.concatenate([np.ones(len(plain), dtype=bool), first_of_part])
-    if not len(lines):
+    parts, owner = shapely.get_parts(shapes, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    closed = np.bincount(ring_of, minlength=len(rings))  # coordinates with the closing one
+    is_shell = np.r_[True, ring_part[1:] != ring_part[:-1]]
+    closing = np.cumsum(closed) - 1
+    vertex = np.ones(len(coords), dtype=bool)
+    vertex[closing] = False
+    x, y, ring = coords[vertex, 0], coords[vertex, 1], ring_of[vertex]
+    ox, oy, ring_event = _offset_rings(x, y, ring, closed - 1, is_shell=is_shell, distance=distance)
+    bad = np.bincount(owner[ring_part], weights=ring_event, minlength=len(shapes)) > 0
+    # the offset polygons, for the parts of shapes without an event so far
+    keep = ~bad[owner[ring_part]]
+    if not keep.any():
         return out
-    coords = shapely.get_coordinates(lines)
-    closed = shapely.get_num_coordinates(lines)  # with the closing point
-    count = closed - 1  # vertices per ring
-    ring = np.repeat(np.arange(len(lines)), count)
+    xy = np.empty((len(coords), 2))
+    xy[vertex, 0], xy[vertex, 1] = ox, oy
+    xy[closing] = xy[closing - (closed - 1)]  # each ring closes on its first vertex
+    kept_rings = np.flatnonzero(keep)
+    take = keep[ring_of]
+    new_rings = shapely.linearrings(xy[take], indices=np.searchsorted(kept_rings, ring_of[take]))
+    kept_parts, part_index = np.unique(ring_part[kept_rings], return_inverse=True)
+    polygons = shapely.polygons(new_rings, indices=part_index)
+    valid = shapely.is_valid(polygons)
+    bad |= np.bincount(owner[kept_parts], weights=~valid, minlength=len(shapes)) > 0
+    # one polygon per shape, or a multipolygon of the parts (which must not meet)
+    single = np.bincount(owner, minlength=len(shapes)) == 1
+    one = ~bad[owner[kept_parts]] & single[owner[kept_parts]]
+    out[owner[kept_parts[one]]] = polygons[one]
+    several = np.flatnonzero(~bad & ~single)
+    if len(several):
+        chosen = np.isin(owner[kept_parts], several)
+        multi = shapely.multipolygons(
+            polygons[chosen], indices=np.searchsorted(several, owner[kept_parts[chosen]])
+        )
+        ok = shapely.is_valid(multi)
+        out[several[ok]] = multi[ok]
+    return out
+
+
+def _offset_rings(
+    x: np.ndarray,
+    y: np.ndarray,
+    ring: np.ndarray,
+    count: np.ndarray,
+    *,
+    is_shell: np.ndarray,
+    distance: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Offset vertices of rings (vertices `x`, `y` of `ring`, `count` a ring), and ring events.
+
+    See :func:`pure_offset`; shells keep their interior inside, holes outside.
+    """
     first = np.cumsum(count) - count  # of each ring, among the vertices
     last = first + count - 1
-    # edge k leaves vertex k (the rows joining two rings are dropped)
-    joins = np.cumsum(closed)[:-1] - 1
-    x, y = coords[:, 0], coords[:, 1]
-    ex, ey = np.delete(np.diff(x), joins), np.delete(np.diff(y), joins)
-    shoelace = np.delete(x[:-1] * y[1:] - x[1:] * y[:-1], joins)
+
+    def following(values: np.ndarray) -> np.ndarray:  # the value at the next vertex
+        out = np.roll(values, -1)
+        out[last] = values[first]
+        return out
+
+    def preceding(values: np.ndarray) -> np.ndarray:  # the value at the previous vertex
+        out = np.roll(values, 1)
+        out[first] = values[last]
+        return out
+
+    nx, ny = following(x), following(y)
+    ex, ey = nx - x, ny - y  # edge k leaves vertex k
     length = np.hypot(ex, ey)
-    # the edge arriving at each vertex: the one before, and the ring's last for its first
-    px, py, previous_length = np.roll(ex, 1), np.roll(ey, 1), np.roll(length, 1)
-    px[first], py[first], previous_length[first] = ex[last], ey[last], length[last]
-    ring_length = np.bincount(ring, weights=length, minlength=len(lines))
-    signed = 0.5 * np.bincount(ring, weights=shoelace, minlength=len(lines))
-    # orient each ring with the interior on its left
-    flip = np.where(is_shell == (signed > 0), 1.0, -1.0)[ring]
-    cross = (px * ey - py * ex) * flip
-    dot = px * ex + py * ey
-    norms = length * previous_length
-    # |turn| > _MAX_TURN  <=>  cos(turn) < cos(_MAX_TURN); tan(turn / 2) = sin / (1 + cos)
-    sharp = (norms == 0) | (dot < np.cos(_MAX_TURN) * norms)
-    half_tan = cross / np.where(sharp, 1.0, norms + dot)
-    change = -distance * ring_length + distance * distance * np.bincount(
-        ring, weights=half_tan, minlength=len(lines)
+    signed = 0.5 * np.bincount(ring, weights=x * ny - nx * y, minlength=len(count))
+    # orient each ring with the interior on its left; the inward normal is then the left one
+    side = np.where(is_shell == (signed > 0), 1.0, -1.0)[ring]
+    safe = np.where(length > 0, length, 1.0)
+    inx, iny = -ey / safe * side, ex / safe * side
+    pnx, pny = preceding(inx), preceding(iny)
+    cos_turn = pnx * inx + pny * iny
+    # |turn| > _MAX_TURN  <=>  cos(turn) < cos(_MAX_TURN)
+    event = (length == 0) | (preceding(length) == 0) | (cos_turn < np.cos(_MAX_TURN))
+    scale = distance / np.where(event, 1.0, 1.0 + cos_turn)
+    ox, oy = x + scale * (pnx + inx), y + scale * (pny + iny)
+    # every offset edge keeps its direction and a tenth of the distance
+    along = ((following(ox) - ox) * ex + (following(oy) - oy) * ey) / safe
+    event |= along < _MIN_EDGE * distance
+    ring_event = np.bincount(ring, weights=event, minlength=len(count)) > 0
+    new_signed = 0.5 * np.bincount(
+        ring, weights=ox * following(oy) - following(ox) * oy, minlength=len(count)
     )
-    # each edge shrinks by distance * tan(turn / 2) at each end (grows at reflex ends): one
-    # (nearly) gone is an event, or an edge short enough for GEOS to drop, changing the result
-    following = np.roll(half_tan, -1)
-    following[last] = half_tan[first]
-    shrunk = length - distance * (half_tan + following)
-    sharp |= shrunk < _MIN_EDGE * distance
-    degenerate = np.bincount(owner[ring], weights=sharp, minlength=len(shapes))
-    total = shapely.area(shapes) + np.bincount(owner, weights=change, minlength=len(shapes))
-    valid = degenerate == 0
-    out[valid] = total[valid]
-    return out
+    ring_event |= (new_signed > 0) != (signed > 0)  # an inverted ring
+    return ox, oy, ring_event
