@@ -92,6 +92,7 @@ from gridgov.graph import (
 )
 from gridgov.layers import validate_layer
 from gridgov.rules import RuleSet
+from gridgov.rules._base import buffer_difference
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -398,7 +399,7 @@ def _without_thin_parts(geoms: list[Any], context: _Context) -> list[Any]:
     parts = np.array(geoms, dtype=object)
     eroded = shapely.buffer(parts, -radius, join_style="mitre", mitre_limit=5.0)
     opened = shapely.buffer(eroded, radius, join_style="mitre", mitre_limit=5.0)
-    thin = shapely.difference(parts, opened)
+    thin = buffer_difference(parts, opened)  # GEOS buffers of odd parts can be invalid
     homes = shapely.STRtree(context.points)
     for i in np.flatnonzero(shapely.area(thin) > context.min_sliver_area):
         for piece in shapely.get_parts(thin[i]):

@@ -17,7 +17,16 @@ import shapely
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["EPS", "Grids", "fmt_area", "nullable", "polygonal", "present", "records"]
+__all__ = [
+    "EPS",
+    "Grids",
+    "buffer_difference",
+    "fmt_area",
+    "nullable",
+    "polygonal",
+    "present",
+    "records",
+]
 
 #: Relative slack of the strict comparisons ``value > limit``: a value within
 #: ``EPS * max(1, |limit|)`` of its limit is *at* the limit (floating-point noise
@@ -48,6 +57,30 @@ def above(values: Any, limit: float) -> np.ndarray:
 def below(values: Any, limit: float) -> np.ndarray:
     """Return ``values < limit`` with the slack :data:`EPS`."""
     return np.asarray(values, dtype=float) < limit - EPS * max(1.0, abs(limit))
+
+
+def buffer_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``shapely.difference`` of valid `a` and GEOS buffers `b`, robust to invalid buffers.
+
+    GEOS buffers of odd polygons can be invalid (their overlay then raises a
+    TopologyException): where it fails, `b` is repaired first.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> shapely.area(buffer_difference(np.array([box(0, 0, 2, 2)]), np.array([box(0, 0, 1, 2)])))
+    array([2.])
+    """
+    try:
+        out: np.ndarray = shapely.difference(a, b)
+    except shapely.errors.GEOSException:
+        out = np.empty(len(a), dtype=object)
+        for k in range(len(a)):  # only after a failure, so only for odd geometries
+            try:
+                out[k] = shapely.difference(a[k], b[k])
+            except shapely.errors.GEOSException:
+                out[k] = shapely.difference(a[k], shapely.make_valid(b[k]))
+    return out
 
 
 def polygonal(geoms: Any) -> np.ndarray:

@@ -20,6 +20,7 @@ from gridgov.rules._base import (
     Grids,
     above,
     below,
+    buffer_difference,
     empty,
     fmt_area,
     fmt_length,
@@ -895,7 +896,7 @@ def sliver(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
     rows = candidates[hit]
     if not len(rows):
         return empty()
-    thin = polygonal(_difference(shapes[rows], opened[hit]))
+    thin = polygonal(buffer_difference(shapes[rows], opened[hit]))
     # drop the crumbs of floating-point noise along the edges from the drawn geometry
     parts, index = shapely.get_parts(thin, return_index=True)
     big = shapely.area(parts) > 1e-3
@@ -916,24 +917,6 @@ def sliver(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
         message=np.array(messages, dtype=object),
         geometry=drawn,
     )
-
-
-def _difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``shapely.difference`` of valid `a` and GEOS buffers `b`, robust to invalid buffers.
-
-    GEOS buffers of odd polygons can be invalid (their overlay then raises a
-    TopologyException): where it fails, `b` is repaired first.
-    """
-    try:
-        out: np.ndarray = shapely.difference(a, b)
-    except shapely.errors.GEOSException:
-        out = np.empty(len(a), dtype=object)
-        for k in range(len(a)):  # only after a failure, so only for odd geometries
-            try:
-                out[k] = shapely.difference(a[k], b[k])
-            except shapely.errors.GEOSException:
-                out[k] = shapely.difference(a[k], shapely.make_valid(b[k]))
-    return out
 
 
 #: Mitre limit of the opening's buffers (corners sharper than about 23 degrees lose their tip).
