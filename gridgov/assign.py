@@ -59,6 +59,7 @@ import shapely
 from tqdm import tqdm
 
 from gridgov import graph
+from gridgov._coords import point_xy
 from gridgov.crs import require_metric, require_same_crs
 from gridgov.errors import GridgovWarning, LayerError
 from gridgov.layers import _normalise_ids, validate_layer
@@ -855,7 +856,7 @@ def _assign_valid(
     `threads` caps the worker threads (default: one per core, at most four).
     """
     points = homes.geometry.to_numpy()
-    xy = shapely.get_coordinates(points)
+    xy = point_xy(points)
     n = len(points)
     linked = None if blds is None else _prepare_buildings(homes, blds, building_column)
     threads = min(threads or _threads(), _threads()) if n >= 2 * _CHUNK_SIZE else 1
@@ -929,7 +930,7 @@ def _rows(
         _, grid, how, _ = _network_rows(
             frame,
             points,
-            shapely.get_coordinates(points),
+            point_xy(points),
             options,
             grid_id_column,
             linked=None,

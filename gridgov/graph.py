@@ -24,6 +24,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
+from gridgov._coords import point_xy
 from gridgov.errors import GridgovError
 
 if TYPE_CHECKING:
@@ -198,7 +199,7 @@ class RoadNetwork:
         chosen = np.full(n, -1, dtype=np.int64)
         snapped = np.full(n, np.inf)
         along = np.full(n, np.nan)
-        xy = shapely.get_coordinates(points)
+        xy = point_xy(points)
         segments = self.segments()
         a, b, seg_piece = segments.a, segments.b, segments.piece
         seg_len, seg_start = segments.length, segments.start
@@ -725,7 +726,7 @@ def certainly_within(
     out = np.zeros(n, dtype=bool)
     if n == 0 or not np.isfinite(limit) or not len(field.network.pieces):
         return out
-    xy = shapely.get_coordinates(points)
+    xy = point_xy(points)
     low = xy.min(axis=0)
     if cell is None:
         extent = float(np.prod(np.maximum(xy.max(axis=0) - low, 1.0)))

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridgov._coords import point_xy
 from gridgov.crs import require_crs
 from gridgov.errors import CRSError, LayerError
 
@@ -224,9 +225,12 @@ def _check_geometry(
             labels[wrong].tolist(),
             "convert or drop them (e.g. explode multi-part points, polygonize lines)",
         )
-    coords, index = shapely.get_coordinates(values, include_z=False, return_index=True)
-    bad = np.zeros(len(values), dtype=bool)
-    bad[index[~np.isfinite(coords).all(axis=1)]] = True
+    if bool(np.all(type_ids == 0)):  # points (none empty): one coordinate row per point
+        bad = ~np.isfinite(point_xy(values)).all(axis=1)
+    else:
+        coords, index = shapely.get_coordinates(values, include_z=False, return_index=True)
+        bad = np.zeros(len(values), dtype=bool)
+        bad[index[~np.isfinite(coords).all(axis=1)]] = True
     if bad.any():
         raise _fail(
             name,
