@@ -304,3 +304,17 @@ def test_readers_do_not_mutate_frames(households: GeoDataFrame) -> None:
     gg.read_households(households)
     validate_layer(households, kind="households")
     assert_geodataframe_equal(households, before)
+
+
+def test_point_xy_equals_get_coordinates_and_falls_back_for_other_geometry() -> None:
+    import numpy as np
+    import shapely
+
+    from gridgov._coords import point_xy
+
+    rng = np.random.default_rng(0)
+    points = shapely.points(rng.uniform(-1e6, 1e6, (1000, 2)))
+    np.testing.assert_array_equal(point_xy(points), shapely.get_coordinates(points))
+    mixed = np.array([shapely.Point(1, 2), shapely.Point(), shapely.MultiPoint([(3, 4)])])
+    np.testing.assert_array_equal(point_xy(mixed), shapely.get_coordinates(mixed))
+    assert point_xy(np.array([], dtype=object)).shape == (0, 2)
