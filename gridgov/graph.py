@@ -176,7 +176,7 @@ class RoadNetwork:
         Parameters
         ----------
         points : ndarray of Point
-            The points, in the CRS of the roads.
+            The points (non-empty), in the CRS of the roads.
 
         Returns
         -------

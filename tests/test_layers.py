@@ -306,7 +306,7 @@ def test_readers_do_not_mutate_frames(households: GeoDataFrame) -> None:
     assert_geodataframe_equal(households, before)
 
 
-def test_point_xy_equals_get_coordinates_and_falls_back_for_other_geometry() -> None:
+def test_point_xy_equals_get_coordinates() -> None:
     import numpy as np
     import shapely
 
@@ -315,6 +315,4 @@ def test_point_xy_equals_get_coordinates_and_falls_back_for_other_geometry() -> 
     rng = np.random.default_rng(0)
     points = shapely.points(rng.uniform(-1e6, 1e6, (1000, 2)))
     np.testing.assert_array_equal(point_xy(points), shapely.get_coordinates(points))
-    mixed = np.array([shapely.Point(1, 2), shapely.Point(), shapely.MultiPoint([(3, 4)])])
-    np.testing.assert_array_equal(point_xy(mixed), shapely.get_coordinates(mixed))
     assert point_xy(np.array([], dtype=object)).shape == (0, 2)
