@@ -304,6 +304,21 @@ def test_every_plan_conserves_households_and_area(
         assert ids in set(plan.layer["grid_id"])
 
 
+def test_a_plan_survives_an_invalid_geos_opening_of_its_parts() -> None:
+    """A case hypothesis found: the opening of one cut part is an invalid GEOS buffer.
+
+    Subtracting it raised a TopologyException; the thin parts are now measured with the
+    sliver rule's robust difference, and the plan still conserves households and area.
+    """
+    boxes = [box(0, 0, 100, 100), box(100, 0, 200, 100)]
+    grids = layer(boxes)
+    households = households_in([(boxes[0], 91), (boxes[1], 868)], seed=107)
+    plan = propose(grids, households, seed=107)
+    assert_partition_of(plan.layer.geometry, shapely.union_all(grids.geometry.to_numpy()))
+    assert sum(loads(plan).values()) == len(households)
+    assert len(plan.layer) > len(grids)  # the overloaded grid was split
+
+
 def test_invalid_grids_are_left_alone_and_reported() -> None:
     bow_tie = Polygon([(0, 0), (100, 100), (100, 0), (0, 100)])
     grids = layer([bow_tie, box(100, 0, 200, 100)])
