@@ -493,7 +493,8 @@ def off_features(
     if outer_edge is not None and not shapely.is_empty(outer_edge):
         edge = _line_parts(np.array([outer_edge], dtype=object))
     boundary = shapely.boundary(grids.shapes)
-    length, on_edge, on_either = near_lengths(boundary, _line_parts(features), edge, tol)
+    lines = _line_parts(features)
+    length, on_edge, on_either = near_lengths(boundary, lines, edge, tol)
     judged = length - on_edge
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(judged > EPS, (on_either - on_edge) / np.where(judged > EPS, judged, 1), 1)
@@ -505,7 +506,7 @@ def off_features(
     drawn = boundary[rows]
     if edge is not None:
         drawn = _subtract_near(drawn, edge, tol)
-    drawn = _subtract_near(drawn, _line_parts(features), tol)
+    drawn = _subtract_near(drawn, lines, tol)
     notes = grids.note(rows)
     off_length = judged[rows] * (1.0 - share[rows])
     messages = [
@@ -699,6 +700,8 @@ def near_lengths(
     xmin, xmax = np.minimum(ax, end[:, 0]), np.maximum(ax, end[:, 0])
     ymin, ymax = np.minimum(ay, end[:, 1]), np.maximum(ay, end[:, 1])
     count = len(start)
+    if not count:  # no boundary segments: nothing to measure
+        return np.zeros(len(lines)), np.zeros(len(lines)), np.zeros(len(lines))
     results = []
     sources = [(edge, True), (features, False)]
     pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = []
@@ -712,10 +715,10 @@ def near_lengths(
         if runs is None:  # the query boxes: one per run of consecutive kept segments
             first, length = _runs(part[kept], _RUN)
             box = shapely.box(
-                np.minimum.reduceat(xmin, first) if count else xmin,
-                np.minimum.reduceat(ymin, first) if count else ymin,
-                np.maximum.reduceat(xmax, first) if count else xmax,
-                np.maximum.reduceat(ymax, first) if count else ymax,
+                np.minimum.reduceat(xmin, first),
+                np.minimum.reduceat(ymin, first),
+                np.maximum.reduceat(xmax, first),
+                np.maximum.reduceat(ymax, first),
             )
             runs = (first, length, box)
         # candidates: segments meeting a feature segment's box grown by the tolerance (a
