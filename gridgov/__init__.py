@@ -22,7 +22,16 @@ from gridgov.crs import (
     metric_crs,
     to_metric,
 )
-from gridgov.errors import CRSError, GridgovError, GridgovWarning, LayerError
+from gridgov.errors import (
+    CRSError,
+    GridgovError,
+    GridgovWarning,
+    LayerError,
+    OptionError,
+    OptionTypeError,
+    RuleSetError,
+    UsageError,
+)
 from gridgov.findings import (
     FINDING_COLUMNS,
     PRINCIPLES,
@@ -40,7 +49,7 @@ from gridgov.layers import (
     validate_layer,
 )
 from gridgov.propose import Plan, propose
-from gridgov.rules import GRID_KINDS, RULES, RuleInfo, RuleSet, RuleSetError
+from gridgov.rules import GRID_KINDS, RULES, RuleInfo, RuleSet
 from gridgov.unify import RELATIONS, UNIFY_RULES, OneNetwork, unify
 
 try:
@@ -66,10 +75,13 @@ __all__ = [
     "GridgovWarning",
     "LayerError",
     "OneNetwork",
+    "OptionError",
+    "OptionTypeError",
     "Plan",
     "RuleInfo",
     "RuleSet",
     "RuleSetError",
+    "UsageError",
     "__version__",
     "assign",
     "assign_by_network",

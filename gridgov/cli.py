@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gridgov.errors import CRSError, GridgovError
+from gridgov.errors import CRSError, GridgovError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -49,10 +49,6 @@ try:  # errors of the file reader (a missing layer, an unreadable file)
     _READ_ERRORS: tuple[type[Exception], ...] = (DataLayerError, DataSourceError)
 except ImportError:  # pragma: no cover - pyogrio is a dependency
     _READ_ERRORS = ()
-
-
-class UsageError(GridgovError):
-    """A command-line argument that cannot be used (exit code 2)."""
 
 
 #: What ends a command with exit code 2 and one message.

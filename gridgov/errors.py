@@ -8,7 +8,16 @@ grid principles are never raised: they are returned as findings.
 
 from __future__ import annotations
 
-__all__ = ["CRSError", "GridgovError", "GridgovWarning", "LayerError"]
+__all__ = [
+    "CRSError",
+    "GridgovError",
+    "GridgovWarning",
+    "LayerError",
+    "OptionError",
+    "OptionTypeError",
+    "RuleSetError",
+    "UsageError",
+]
 
 
 class GridgovError(Exception):
@@ -29,6 +38,28 @@ class LayerError(GridgovError, ValueError):
     The message names the layer, the offending row ids (the first few and a
     count) and how to fix the input.
     """
+
+
+class RuleSetError(GridgovError, ValueError):
+    """A rule setting is unknown or out of range (also raised for a bad rules file)."""
+
+
+class OptionError(GridgovError, ValueError):
+    """An argument of a public function has a value it cannot take.
+
+    Raised for an unknown choice (``on_boundary="largest"``), a value out of
+    range (a negative ``max_distance``) or options that exclude each other.
+    The message names the argument, what it received and what it accepts.
+    An argument of the wrong type raises :class:`OptionTypeError`.
+    """
+
+
+class OptionTypeError(GridgovError, TypeError):
+    """An argument of a public function has the wrong type (also a :class:`TypeError`)."""
+
+
+class UsageError(GridgovError):
+    """A command-line argument that cannot be used (exit code 2)."""
 
 
 class GridgovWarning(UserWarning):

@@ -8,6 +8,7 @@ defaults and semantics are documented in ``docs/rules.md`` and :data:`RULES`.
 
 from __future__ import annotations
 
-from gridgov.rules.ruleset import GRID_KINDS, RULES, RuleInfo, RuleSet, RuleSetError
+from gridgov.errors import RuleSetError
+from gridgov.rules.ruleset import GRID_KINDS, RULES, RuleInfo, RuleSet
 
 __all__ = ["GRID_KINDS", "RULES", "RuleInfo", "RuleSet", "RuleSetError"]

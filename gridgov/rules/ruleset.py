@@ -29,16 +29,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from gridgov.errors import GridgovError
+from gridgov.errors import RuleSetError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["GRID_KINDS", "RULES", "RuleInfo", "RuleSet", "RuleSetError"]
-
-
-class RuleSetError(GridgovError, ValueError):
-    """A rule setting is unknown or out of range (also raised for a bad rules file)."""
+__all__ = ["GRID_KINDS", "RULES", "RuleInfo", "RuleSet"]
 
 
 #: Grid kinds with their own household bounds.
@@ -358,7 +354,7 @@ class RuleSet:
     >>> RuleSet(disabled=("scale.too_big",))
     Traceback (most recent call last):
     ...
-    gridgov.rules.ruleset.RuleSetError: RuleSet.disabled: unknown rule code 'scale.too_big'; ...
+    gridgov.errors.RuleSetError: RuleSet.disabled: unknown rule code 'scale.too_big'; ...
     """
 
     households: Mapping[str, _Bounds] = field(
@@ -566,7 +562,7 @@ class RuleSet:
         >>> RuleSet.from_dict({"max_household": 400})
         Traceback (most recent call last):
         ...
-        gridgov.rules.ruleset.RuleSetError: unknown rule setting 'max_household'; ...
+        gridgov.errors.RuleSetError: unknown rule setting 'max_household'; ...
         """
         if not hasattr(data, "items"):
             msg = f"rules must be a mapping of settings, got {type(data).__name__}"
