@@ -1,60 +1,49 @@
 """Check a grid layer against the four principles: :func:`check`.
 
 :func:`check` validates every layer it is given (one metric CRS for all),
-assigns the households once with :func:`gridgov.assign`, runs each rule whose
-context is given and returns the violations as a :class:`~gridgov.findings.Findings`
-frame.  The rules, their codes and defaults are documented in
-``docs/rules.md`` and :mod:`gridgov.rules`.
+then runs every registered rule (:mod:`gridgov.rules.registry`) whose inputs
+are given, and returns the violations as a :class:`~gridgov.findings.Findings`
+frame.  Each rule names the products it takes (the grids, the loads, the
+coverage analysis...); :class:`Products` computes each product once, when a
+rule first asks for it, so the households are assigned once, with
+:func:`gridgov.assign`, and every rule counting them shares the same loads.
+
+The rules run on a few threads (shapely and numpy release the GIL): the
+calling thread assigns the households first, while the workers start the
+costliest rules that do not need the assignment, then every thread takes
+the next rule none of whose products another thread is computing.
+Results are gathered in the registry's order, so they do not depend on
+timing.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from gridgov.crs import require_metric
-from gridgov.errors import LayerError
-from gridgov.findings import Findings, make_findings
-from gridgov.layers import validate_layer
-from gridgov.rules import RULES, RuleSet, adjustment, boundary, coverage, scale
+from gridgov.checking import as_ruleset, finish, thread_count, validate_inputs
+from gridgov.rules import RULES, boundary, coverage
 from gridgov.rules._base import Grids, nullable
+from gridgov.rules.registry import call, plan
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     import geopandas as gpd
 
-__all__ = ["check"]
+    from gridgov.checking import CheckInputs
+    from gridgov.findings import Findings
+    from gridgov.rules import RuleInfo, RuleSet
+
+__all__ = ["Products", "check"]
 
 _NETWORK = "grids"
-
-
-def _reference(
-    frame: gpd.GeoDataFrame | None, *, kind: Any, name: str, allow_empty: bool = False
-) -> gpd.GeoDataFrame | None:
-    """Validate a reference layer; its polygons must be valid (they are not under review)."""
-    if frame is None:
-        return None
-    out = validate_layer(frame, kind=kind, name=name, allow_empty=allow_empty)
-    invalid = out.attrs["gridgov"]["invalid_ids"]
-    if invalid:
-        shown = ", ".join(repr(i) for i in invalid[:5])
-        more = f" and {len(invalid) - 5} more" if len(invalid) > 5 else ""
-        msg = (
-            f"layer {name!r} ({kind}): {len(invalid)} invalid polygon(s) (ids {shown}{more}); "
-            "reference layers must be valid: repair them first, e.g. "
-            "frame.assign(geometry=shapely.make_valid(frame.geometry.values))"
-        )
-        raise LayerError(msg)
-    return out
 
 
 def _assigned(households: gpd.GeoDataFrame, grids: Grids) -> tuple[np.ndarray, np.ndarray]:
@@ -99,337 +88,212 @@ def _assigned(households: gpd.GeoDataFrame, grids: Grids) -> tuple[np.ndarray, n
     )
 
 
-@dataclass(frozen=True)
-class _Inputs:
-    """The validated layers of one check, all in one metric CRS."""
+class _Once:
+    """A value computed once, by the first thread that asks; the others wait for it."""
 
-    grids: Grids
-    crs: Any
-    jurisdiction: gpd.GeoDataFrame | None
-    parents: gpd.GeoDataFrame | None
-    households: gpd.GeoDataFrame | None
-    buildings: gpd.GeoDataFrame | None
-    features: gpd.GeoDataFrame | None
-    stations: gpd.GeoDataFrame | None
-    roads: gpd.GeoDataFrame | None
-    previous: gpd.GeoDataFrame | None
-
-    @property
-    def footprints(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """Ids and polygons of the buildings that have a footprint."""
-        if self.buildings is None:
-            return None
-        geoms = self.buildings.geometry.to_numpy()
-        polygons = np.isin(shapely.get_type_id(geoms), [3, 6])
-        return (
-            self.buildings["building_id"].to_numpy(dtype=object)[polygons],
-            np.asarray(geoms[polygons], dtype=object),
-        )
-
-    @property
-    def has_parent_column(self) -> bool:
-        """Whether the grids name their parent in ``parent_id``."""
-        frame = self.grids.frame
-        return "parent_id" in frame.columns and bool(frame["parent_id"].notna().any())
-
-
-def _renamed(frame: gpd.GeoDataFrame, id_column: str) -> gpd.GeoDataFrame:
-    if id_column == "grid_id":
-        return frame
-    return frame.drop(columns=["grid_id"], errors="ignore").rename(columns={id_column: "grid_id"})
-
-
-def _walkable(roads: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    """Walk roads, not rivers or walls: rows whose ``kind`` is missing or ``"road"``."""
-    if roads is None or "kind" not in roads.columns:
-        return roads
-    walkable = roads["kind"].isna() | (roads["kind"].astype(object) == "road")
-    return roads[walkable.to_numpy(dtype=bool)]
-
-
-def _optional(frame: gpd.GeoDataFrame | None, **options: Any) -> gpd.GeoDataFrame | None:
-    return None if frame is None else validate_layer(frame, allow_empty=True, **options)
-
-
-def _validate(
-    layer: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame | None], id_column: str
-) -> _Inputs:
-    """Validate every layer at the boundary, then require one metric CRS for all.
-
-    The layers are validated concurrently (GEOS validity checks release the
-    GIL); when several are bad, the error raised is the first in the fixed
-    order grids, roads, jurisdiction, households, buildings, parents,
-    features, stations, previous.
-    """
-    previous = layers["previous"]
-    tasks: dict[str, Callable[[], Any]] = {
-        "grids": lambda: validate_layer(
-            layer, kind="grids", id_column=id_column, name="grids", allow_duplicate_ids=True
-        ),
-        "roads": lambda: _walkable(_optional(layers["roads"], kind="roads")),
-        "jurisdiction": lambda: _reference(
-            layers["jurisdiction"], kind="jurisdiction", name="jurisdiction"
-        ),
-        "households": lambda: _optional(layers["households"], kind="households"),
-        "buildings": lambda: _reference(
-            layers["buildings"], kind="buildings", name="buildings", allow_empty=True
-        ),
-        "parents": lambda: _reference(layers["parents"], kind="jurisdiction", name="parents"),
-        "features": lambda: _optional(layers["features"], kind="roads", name="features"),
-        "stations": lambda: _optional(layers["stations"], kind="stations"),
-        "previous": lambda: (
-            None
-            if previous is None
-            else _renamed(
-                validate_layer(
-                    previous,
-                    kind="grids",
-                    id_column=id_column,
-                    name="previous",
-                    # with recorded loads its polygons are not used: their validity is only
-                    # tested (by Grids.from_frame) when households are assigned to them
-                    find_invalid="households" not in previous.columns,
-                ),
-                id_column,
-            )
-        ),
-    }
-    with ThreadPoolExecutor(max_workers=_workers()) as pool:
-        futures = {name: pool.submit(task) for name, task in tasks.items()}
-        frames: dict[str, Any] = {name: future.result() for name, future in futures.items()}
-    grid_frame = frames["grids"]
-    crs = require_metric(frames)
-    return _Inputs(
-        grids=Grids.from_frame(_renamed(grid_frame, id_column)),
-        crs=crs,
-        **{name: frame for name, frame in frames.items() if name != "grids"},
-    )
-
-
-class _Plan:
-    """Which rules run, and why the others do not."""
-
-    def __init__(self, rules: RuleSet, inputs: _Inputs) -> None:
-        self.rules = rules
-        self.skipped: dict[str, str] = {}
-        homes = inputs.households
-        no_homes = (homes is None, "no households given")
-        footprints = inputs.footprints
-        needs: dict[str, tuple[tuple[bool, str], ...]] = {
-            "scale.too_many_persons": (
-                (rules.max_persons is None, "no bound set (RuleSet.max_persons is None)"),
-                no_homes,
-                (
-                    homes is not None and "persons" not in homes.columns,
-                    "the households have no 'persons' column",
-                ),
-            ),
-            "scale.area_out_of_range": (
-                (
-                    rules.min_area is None and rules.max_area is None,
-                    "no bounds set (RuleSet.min_area and max_area are None)",
-                ),
-            ),
-            "scale.unbalanced_parent": (
-                no_homes,
-                (
-                    inputs.parents is None and not inputs.has_parent_column,
-                    "no parents given and the layer has no 'parent_id' column",
-                ),
-            ),
-            "boundary.crosses_parent": ((inputs.parents is None, "no parents given"),),
-            "boundary.splits_building": (
-                (inputs.buildings is None, "no buildings given"),
-                (
-                    footprints is not None and not len(footprints[1]),
-                    "the buildings are points, not footprints",
-                ),
-            ),
-            "boundary.off_features": (
-                (
-                    inputs.features is None,
-                    "no features given (road, river or wall lines; e.g. features=roads)",
-                ),
-            ),
-            "coverage.outside_jurisdiction": (
-                (inputs.jurisdiction is None, "no jurisdiction given"),
-            ),
-            "coverage.service_gap": (
-                no_homes,
-                (inputs.stations is None, "no stations given"),
-                (inputs.roads is None, "no roads given (the network distance walks along them)"),
-            ),
-            "adjustment.load_drift": (
-                (inputs.previous is None, "no previous edition given"),
-                no_homes,
-            ),
-            "adjustment.review_due": (
-                (
-                    "valid_from" not in inputs.grids.frame.columns,
-                    "the layer has no 'valid_from' column",
-                ),
-            ),
-        }
-        self.run: dict[str, bool] = {}
-        for rule, info in RULES.items():
-            missing = needs.get(rule, (no_homes,) if "households" in info.context else ())
-            self.run[rule] = self._wants(rule, missing)
-
-    def _wants(self, rule: str, missing: tuple[tuple[bool, str], ...]) -> bool:
-        if not self.rules.enabled(rule):
-            self.skipped[rule] = "disabled in the RuleSet"
-            return False
-        for absent, reason in missing:
-            if absent:
-                self.skipped[rule] = reason
-                return False
-        return True
-
-    def any(self, *rules: str) -> bool:
-        """Whether any of `rules` runs."""
-        return any(self.run[r] for r in rules)
-
-
-class _Queue:
-    """Steps taken in order by whichever thread is free; each result is a Future."""
-
-    def __init__(self, steps: list[Callable[[], Any]]) -> None:
-        self.steps = steps
-        self.results: list[Future[Any]] = [Future() for _ in steps]
-        self._next = 0
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
         self._lock = threading.Lock()
+        self._future: Future[Any] = Future()
 
-    def cancel(self) -> None:
-        """Start no further step (those running finish)."""
-        with self._lock:
-            self._next = len(self.steps)
+    @property
+    def busy(self) -> bool:
+        """Whether a thread is computing the value right now."""
+        return self._lock.locked() and not self._future.done()
 
-    def work(self) -> None:
-        """Run the steps not started yet, one after the other, until none is left."""
-        while True:
+    def get(self) -> Any:
+        if not self._future.done():
             with self._lock:
-                if self._next >= len(self.steps):
-                    return
-                k = self._next
-                self._next += 1
-            try:
-                self.results[k].set_result(self.steps[k]())
-            except BaseException as error:  # handed to whoever reads the result
-                self.results[k].set_exception(error)
+                if not self._future.done():
+                    try:
+                        self._future.set_result(self._make())
+                    except BaseException as error:  # handed to every thread that asks
+                        self._future.set_exception(error)
+        return self._future.result()
 
 
-def _workers() -> int:
-    """Worker threads for the independent steps: the cores, at least two, at most eight."""
-    return min(8, max(2, os.cpu_count() or 2))
+#: The computations behind each product (a product not listed is cheap and
+#: computed on the spot); a rule is not started while a thread computes one
+#: of its products.
+_CELLS: Mapping[str, tuple[str, ...]] = {
+    "jurisdiction": ("outer",),
+    "outer_edge": ("outer",),
+    "candidates": ("candidates",),
+    "clean": ("coverage",),
+    "union": ("coverage",),
+    "coverage": ("coverage",),
+    "loads": ("assignment",),
+    "persons": ("assignment",),
+    "uncovered": ("assignment",),
+    "parent_of": ("parent_of",),
+    "served_ids": ("service",),
+    "served_points": ("service",),
+    "served_distance": ("service",),
+    "served_reason": ("service",),
+    "served_owner": ("service", "assignment"),
+    "previous_ids": ("previous",),
+    "previous_loads": ("previous", "assignment"),
+}
 
 
-class _Checker:
-    """The steps of one check; each returns finding records."""
+class Products:
+    """The products of one in-memory check (:data:`gridgov.rules.registry.PRODUCTS`).
 
-    def __init__(self, inputs: _Inputs, plan: _Plan) -> None:
+    Each is computed once, on first use, by the thread that first asks for
+    it; :meth:`get` is safe to call from several threads.
+
+    Parameters
+    ----------
+    inputs : CheckInputs
+        The validated inputs.
+    rules : RuleSet
+        The rules.
+    run : mapping of str to bool
+        Which rules run (the coverage analysis is shared with
+        ``boundary.splits_building`` only when a running rule computes it anyway).
+    """
+
+    def __init__(self, inputs: CheckInputs, rules: RuleSet, run: Mapping[str, bool]) -> None:
         self.inputs = inputs
         self.grids = inputs.grids
-        self.plan = plan
-        self.run = plan.run
-        self.rules = plan.rules
-        self.outer = (
-            None
-            if inputs.jurisdiction is None
-            else shapely.union_all(inputs.jurisdiction.geometry.to_numpy())
+        self.rules = rules
+        self.run = run
+        self._cells = {
+            "outer": _Once(self._outer),
+            "candidates": _Once(self._candidates),
+            "coverage": _Once(lambda: coverage.analyse(self.grids)),
+            "assignment": _Once(self._assignment),
+            "parent_of": _Once(self._parent_of),
+            "service": _Once(self._service),
+            "previous": _Once(self._previous),
+        }
+        homes = inputs.households
+        empty = np.zeros(0, dtype=object)
+        footprints = inputs.footprints or (empty, empty)
+        units = inputs.parents
+        self._plain: dict[str, Callable[[], Any]] = {
+            "rules": lambda: rules,
+            "grids": lambda: self.grids,
+            "tile": lambda: None,
+            "coverage_grids": lambda: self.grids,
+            "parent_ids": lambda: empty if units is None else _ids(units, "unit_id"),
+            "parent_geoms": lambda: empty if units is None else _geoms(units),
+            "building_ids": lambda: footprints[0],
+            "footprints": lambda: footprints[1],
+            "features": lambda: empty if inputs.features is None else _geoms(inputs.features),
+            "household_ids": lambda: empty if homes is None else _ids(homes, "household_id"),
+            "household_points": lambda: empty if homes is None else _geoms(homes),
+        }
+        self.analysed = any(
+            run[code] and "coverage" in info.products for code, info in RULES.items()
         )
-        self.row = np.zeros(0, dtype=np.int64)
-        self.unassigned = np.zeros(0, dtype=bool)
-        self.loads: np.ndarray = np.zeros(len(self.grids), dtype=np.int64)
-        self.persons: np.ndarray = np.zeros(len(self.grids))
-        self.analysed: coverage.Coverage | None = None
-        # the coverage analysis, for the steps running concurrently with the coverage step
-        self._analysis: Future[coverage.Coverage | None] = Future()
-        self._analysis_runs = False  # whether the coverage step will set it
-        self._assigned = threading.Event()  # set once the households are assigned
 
-    def run_all(self, *, progress: bool) -> list[pd.DataFrame]:
-        """Run every step and return the finding records.
+    def has(self, name: str) -> bool:
+        """Whether the check provides product `name` (it provides them all)."""
+        return name in self._plain or name in _CELLS
 
-        Steps that do not need the assignment -- the boundary and area-coverage
-        rules, and the network distances of the service rule -- are queued
-        (longest first) and taken by one worker thread per core while this
-        thread assigns the households, after which it takes steps too:
-        shapely and numpy release the GIL, so every core works.  More threads
-        than cores cost more than they give (memory arenas, GIL hand-offs).
-        The coverage step is queued before splits_building, which waits for
-        its analysis, so the wait always ends.  Results are gathered in a
-        fixed order, so they do not depend on timing.
-        """
-        from tqdm import tqdm
+    def cells(self, names: tuple[str, ...]) -> list[_Once]:
+        """Return the computations behind the products `names`."""
+        return [self._cells[c] for n in names for c in _CELLS.get(n, ())]
 
-        household_rules = [r for r in RULES if "households" in RULES[r].context]
-        assigning = self.inputs.households is not None and self.plan.any(*household_rules)
-        serving = self.run["coverage.service_gap"]
-        geometric: list[tuple[str, Callable[[], list[pd.DataFrame]]]] = [
-            ("boundary.off_features", self.features),
-            ("coverage", self._coverage_step),  # before splits, which waits for its analysis
-            ("boundary.sliver", self.slivers),
-            ("boundary.splits_building", self.splits),
-            ("boundary", self.boundary_light),
-        ]
-        if not self.run["boundary.off_features"]:
-            geometric = [g for g in geometric if g[0] != "boundary.off_features"]
-        # the coverage step is queued before splits: splits may wait for its analysis
-        self._analysis_runs = True
-        steps: list[tuple[str, Callable[[], Any]]] = [
-            *([("coverage.service_gap", self.service_gaps)] if serving else []),
-            *geometric,
-        ]
-        total = len(geometric) + 3 + int(assigning) + int(serving)
-        parts: list[pd.DataFrame] = []
-        queue = _Queue([step for _, step in steps])
-        with (
-            tqdm(total=total, desc="check", unit="step", disable=not progress) as bar,
-            ThreadPoolExecutor(max_workers=_workers()) as pool,
-        ):
-            for _ in range(_workers()):
-                pool.submit(queue.work)
-            try:
-                try:
-                    if assigning:
-                        bar.set_postfix_str("assign households")
-                        self.assign()
-                        bar.update()
-                finally:
-                    self._assigned.set()  # the service step waits for the assignment
-                early = []  # the steps needing only the loads, while the workers are busy
-                for name, step in (("scale", self.scale), ("adjustment", self.adjustment)):
-                    bar.set_postfix_str(name)
-                    early.extend(step())
-                    bar.update()
-                queue.work()  # then this thread takes the steps no worker has started
-                for (name, _), result in zip(steps, queue.results, strict=True):
-                    bar.set_postfix_str(name)
-                    parts.extend(result.result())
-                    bar.update()
-            except BaseException:
-                queue.cancel()  # the workers start no further step: the error surfaces now
-                raise
-            bar.set_postfix_str("households")
-            parts.extend(self.households())  # needs the coverage analysis too
-            parts.extend(early)
-            bar.update()
-        return parts
+    def get(self, name: str) -> Any:
+        """Return product `name`, computing what it needs on first use."""
+        if name in self._plain:
+            return self._plain[name]()
+        return getattr(self, f"_product_{name}")()
 
-    def assign(self) -> None:
+    # -- the products behind computations -------------------------------------------------
+
+    def _product_jurisdiction(self) -> Any:
+        return self._cells["outer"].get()
+
+    def _product_outer_edge(self) -> Any:
+        outer = self._cells["outer"].get()
+        return None if outer is None else shapely.boundary(outer)
+
+    def _product_candidates(self) -> Any:
+        return self._cells["candidates"].get()
+
+    def _product_coverage(self) -> coverage.Coverage:
+        return self._cells["coverage"].get()  # type: ignore[no-any-return]
+
+    def _product_clean(self) -> np.ndarray | None:
+        # buildings in grids free of overlaps are partitioned by them: one intersection per
+        # building fewer -- when the coverage analysis is computed anyway
+        return ~self._product_coverage().marked if self.analysed else None
+
+    def _product_union(self) -> Any:
+        return self._product_coverage().union if self.analysed else None
+
+    def _product_loads(self) -> np.ndarray:
+        return self._cells["assignment"].get()[1]  # type: ignore[no-any-return]
+
+    def _product_persons(self) -> np.ndarray:
+        return self._cells["assignment"].get()[2]  # type: ignore[no-any-return]
+
+    def _product_uncovered(self) -> np.ndarray:
+        return self._cells["assignment"].get()[3]  # type: ignore[no-any-return]
+
+    def _product_parent_of(self) -> np.ndarray:
+        return self._cells["parent_of"].get()  # type: ignore[no-any-return]
+
+    def _served(self, k: int) -> np.ndarray:
+        return self._cells["service"].get()[k]  # type: ignore[no-any-return]
+
+    def _product_served_ids(self) -> np.ndarray:
+        return self._served(0)
+
+    def _product_served_points(self) -> np.ndarray:
+        return self._served(1)
+
+    def _product_served_distance(self) -> np.ndarray:
+        return self._served(2)
+
+    def _product_served_reason(self) -> np.ndarray:
+        return self._served(3)
+
+    def _product_served_owner(self) -> np.ndarray:
+        measured = self._served(4)
+        row = self._cells["assignment"].get()[0][measured]
+        return nullable(row >= 0, self.grids.ids[np.maximum(row, 0)])
+
+    def _product_previous_ids(self) -> np.ndarray:
+        return self._cells["previous"].get()[1]  # type: ignore[no-any-return]
+
+    def _product_previous_loads(self) -> np.ndarray:
+        old, _, recorded = self._cells["previous"].get()
+        if recorded is not None:
+            return recorded  # type: ignore[no-any-return]
         homes = self.inputs.households
         assert homes is not None
-        self.row, self.unassigned = _assigned(homes, self.grids)
-        assigned = self.row >= 0
-        self.loads = np.bincount(self.row[assigned], minlength=len(self.grids))
+        old_row, _ = _assigned(homes, old)
+        return np.bincount(old_row[old_row >= 0], minlength=len(old)).astype(float)
+
+    # -- the computations -----------------------------------------------------------------
+
+    def _outer(self) -> Any:
+        units = self.inputs.jurisdiction
+        return None if units is None else shapely.union_all(units.geometry.to_numpy())
+
+    def _candidates(self) -> tuple[np.ndarray, np.ndarray]:
+        return boundary.split_candidates(self.grids, self.get("footprints"))
+
+    def _assignment(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        homes = self.inputs.households
+        n = len(self.grids)
+        if homes is None:
+            none = np.zeros(0, dtype=np.int64)
+            return none, np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(0, dtype=bool)
+        row, unassigned = _assigned(homes, self.grids)
+        assigned = row >= 0
+        loads = np.bincount(row[assigned], minlength=n)
+        persons: np.ndarray = np.zeros(n)
         if "persons" in homes.columns:
             weights = np.nan_to_num(homes["persons"].to_numpy(dtype=float))
-            self.persons = np.bincount(
-                self.row[assigned], weights=weights[assigned], minlength=len(self.grids)
-            )
+            persons = np.bincount(row[assigned], weights=weights[assigned], minlength=n)
+        return row, loads, persons, unassigned
 
-    def parent_of(self) -> np.ndarray:
-        """Parent unit id of every grid row (None when unknown)."""
+    def _parent_of(self) -> np.ndarray:
         units = self.inputs.parents
         if units is None:
             column = self.grids.column("parent_id")
@@ -439,138 +303,23 @@ class _Checker:
         position, _ = boundary.parent_units(self.grids, ids, units.geometry.to_numpy())
         return nullable(position >= 0, ids[np.maximum(position, 0)])
 
-    def scale(self) -> list[pd.DataFrame]:
-        grids, rules, run = self.grids, self.rules, self.run
-        out = []
-        if run["scale.too_many_households"]:
-            out.append(scale.too_many_households(grids, self.loads, rules=rules))
-        if run["scale.too_few_households"]:
-            out.append(scale.too_few_households(grids, self.loads, rules=rules))
-        if run["scale.too_many_persons"]:
-            out.append(scale.too_many_persons(grids, self.persons, rules=rules))
-        if run["scale.area_out_of_range"]:
-            out.append(scale.area_out_of_range(grids, rules=rules))
-        if run["scale.unbalanced_parent"]:
-            out.append(scale.unbalanced_parent(grids, self.loads, self.parent_of(), rules=rules))
-        return out
+    def _service(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Measure the service distances, as ``gg.assign_by_network`` does.
 
-    def boundary(self) -> list[pd.DataFrame]:
-        """Every boundary rule but ``off_features`` (one after the other)."""
-        return [*self.boundary_light(), *self.splits(), *self.slivers()]
-
-    def boundary_light(self) -> list[pd.DataFrame]:
-        grids, rules, run = self.grids, self.rules, self.run
-        out = []
-        if run["boundary.invalid_geometry"]:
-            out.append(boundary.invalid_geometry(grids))
-        if run["boundary.multipart"]:
-            out.append(boundary.multipart(grids))
-        if run["boundary.duplicate_id"]:
-            out.append(boundary.duplicate_id(grids))
-        if run["boundary.bad_code"]:
-            out.append(boundary.bad_code(grids, rules=rules))
-        if run["boundary.crosses_parent"]:
-            units = self.inputs.parents
-            assert units is not None
-            ids = units["unit_id"].to_numpy(dtype=object)
-            geoms = np.asarray(units.geometry.to_numpy(), dtype=object)
-            out.append(boundary.crosses_parent(grids, ids, geoms, rules=rules))
-        return out
-
-    def splits(self) -> list[pd.DataFrame]:
-        if not self.run["boundary.splits_building"]:
-            return []
-        footprints = self.inputs.footprints
-        assert footprints is not None
-        candidates = boundary.split_candidates(self.grids, footprints[1])
-        # with the coverage analysis (computed concurrently), buildings in clean grids are
-        # partitioned by them: one intersection per building fewer
-        analysed = self._analysis.result() if self._analysis_runs else None
-        return [
-            boundary.splits_building(
-                self.grids,
-                *footprints,
-                rules=self.rules,
-                candidates=candidates,
-                clean=None if analysed is None else ~analysed.marked,
-                union=None if analysed is None else analysed.union,
-            )
-        ]
-
-    def slivers(self) -> list[pd.DataFrame]:
-        if not self.run["boundary.sliver"]:
-            return []
-        return [boundary.sliver(self.grids, rules=self.rules)]
-
-    def features(self) -> list[pd.DataFrame]:
-        lines = self.inputs.features
-        assert lines is not None
-        edge = None if self.outer is None else shapely.boundary(self.outer)
-        geoms = np.asarray(lines.geometry.to_numpy(), dtype=object)
-        return [boundary.off_features(self.grids, geoms, rules=self.rules, outer_edge=edge)]
-
-    def coverage(self) -> list[pd.DataFrame]:
-        grids, rules, run = self.grids, self.rules, self.run
-        out = []
-        try:
-            if self.plan.any(
-                "coverage.gap", "coverage.overlap", "coverage.multiply_covered_household"
-            ):
-                self.analysed = coverage.analyse(grids)
-        except BaseException as error:
-            self._analysis.set_exception(error)
-            raise
-        self._analysis.set_result(self.analysed)
-        if run["coverage.gap"]:
-            assert self.analysed is not None
-            out.append(coverage.gap(grids, self.analysed, self.outer, rules=rules))
-        if run["coverage.overlap"]:
-            assert self.analysed is not None
-            out.append(coverage.overlap(grids, self.analysed, rules=rules))
-        if run["coverage.outside_jurisdiction"]:
-            out.append(coverage.outside_jurisdiction(grids, self.outer, rules=rules))
-        return out
-
-    def _coverage_step(self) -> list[pd.DataFrame]:
-        """Run the coverage step, always settling the analysis splits_building waits for."""
-        try:
-            return self.coverage()
-        finally:
-            if not self._analysis.done():  # the step failed before its analysis
-                self._analysis.set_result(None)
-
-    def households(self) -> list[pd.DataFrame]:
-        homes = self.inputs.households
-        if homes is None:
-            return []
-        out = []
-        ids = homes["household_id"].to_numpy(dtype=object)
-        points = np.asarray(homes.geometry.to_numpy(), dtype=object)
-        if self.run["coverage.uncovered_household"]:
-            out.append(coverage.uncovered_household(self.grids, ids, points, self.unassigned))
-        if self.run["coverage.multiply_covered_household"]:
-            assert self.analysed is not None
-            out.append(coverage.multiply_covered_household(self.grids, self.analysed, ids, points))
-        return out
-
-    def service_distances(self) -> tuple[np.ndarray, np.ndarray]:
-        """Network distance of every household to its nearest station, and why it is not served.
-
-        The arrays of ``gg.assign_by_network`` (the reasons as positions in
-        its reason categories, -1 when served), in household order.
+        Every household and station is snapped to its nearest road, however
+        far: the snap distances count in the distance, so a household far from
+        every road is a service gap with its distance rather than "off road".
+        Households proved to be within the service distance are not measured.
         """
-        from gridgov.assign import _network_distances
+        from gridgov.assign import _REASONS, _network_distances
 
         homes, stations, roads = self.inputs.households, self.inputs.stations, self.inputs.roads
+        assert homes is not None
         assert stations is not None
         assert roads is not None
-        assert homes is not None
-        # every household and station is snapped to its nearest road, however far: the snap
-        # distances count in the distance, so a household far from every road is a service
-        # gap with its distance rather than "off road"
-        # households proved to be within the service distance are not measured (NaN)
-        distance, _, _, reason = _network_distances(  # the layers were validated by check
-            np.asarray(homes.geometry.to_numpy(), dtype=object),
+        points = _geoms(homes)
+        distance, _, _, code = _network_distances(  # the layers were validated by check
+            points,
             stations,
             roads,
             max_distance=self.rules.service_distance,
@@ -578,56 +327,106 @@ class _Checker:
             station_id_column="station_id",
             prune=True,
         )
-        return distance, reason
-
-    def service_gaps(self) -> list[pd.DataFrame]:
-        """Compute the network distances, then (once the households are assigned) the findings."""
-        served = self.service_distances()
-        self._assigned.wait()
-        return self.service(served)
-
-    def service(self, served: tuple[np.ndarray, np.ndarray]) -> list[pd.DataFrame]:
-        from gridgov.assign import _REASONS
-
-        homes = self.inputs.households
-        assert homes is not None
-        distance, code = served
         rows = np.flatnonzero(~np.isnan(distance))  # the others are certainly served
-        owner = nullable(self.row[rows] >= 0, self.grids.ids[np.maximum(self.row[rows], 0)])
         code = code[rows]
         reason = nullable(code >= 0, np.asarray(_REASONS, dtype=object)[np.maximum(code, 0)])
-        return [
-            coverage.service_gap(
-                homes["household_id"].to_numpy(dtype=object)[rows],
-                np.asarray(homes.geometry.to_numpy(), dtype=object)[rows],
-                distance[rows],
-                reason,
-                owner,
-                rules=self.rules,
-            )
-        ]
+        ids = _ids(homes, "household_id")
+        return ids[rows], points[rows], distance[rows], reason, rows
 
-    def adjustment(self) -> list[pd.DataFrame]:
-        out = []
-        if self.run["adjustment.load_drift"]:
-            homes, previous = self.inputs.households, self.inputs.previous
-            assert homes is not None
-            assert previous is not None
-            if "households" in previous.columns:  # the loads recorded with that edition
-                old_ids = previous["grid_id"].to_numpy(dtype=object)
-                recorded = pd.to_numeric(previous["households"], errors="coerce")
-                old_loads = recorded.to_numpy(dtype=float, na_value=np.nan)
-            else:
-                old = Grids.from_frame(previous)
-                old_row, _ = _assigned(homes, old)
-                old_ids = old.ids
-                old_loads = np.bincount(old_row[old_row >= 0], minlength=len(old)).astype(float)
-            out.append(
-                adjustment.load_drift(self.grids, self.loads, old_ids, old_loads, rules=self.rules)
-            )
-        if self.run["adjustment.review_due"]:
-            out.append(adjustment.review_due(self.grids, rules=self.rules))
-        return out
+    def _previous(self) -> tuple[Grids, np.ndarray, np.ndarray | None]:
+        """Return the previous edition, its ids, and the loads recorded with it (None: count)."""
+        previous = self.inputs.previous
+        assert previous is not None
+        if "households" in previous.columns:  # the loads recorded with that edition
+            recorded = pd.to_numeric(previous["households"], errors="coerce")
+            ids = previous["grid_id"].to_numpy(dtype=object)
+            return Grids.from_frame(previous), ids, recorded.to_numpy(dtype=float, na_value=np.nan)
+        old = Grids.from_frame(previous)
+        return old, old.ids, None
+
+
+def _ids(frame: gpd.GeoDataFrame, column: str) -> np.ndarray:
+    out: np.ndarray = frame[column].to_numpy(dtype=object)
+    return out
+
+
+def _geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
+    return np.asarray(frame.geometry.to_numpy(), dtype=object)
+
+
+class _Queue:
+    """Rules taken by whichever thread is free: the first whose products no thread computes."""
+
+    def __init__(self, products: Products, rules: list[RuleInfo]) -> None:
+        self.products = products
+        self.pending = sorted(range(len(rules)), key=lambda k: -rules[k].cost)  # stable
+        self.rules = rules
+        self.results: list[Future[Any]] = [Future() for _ in rules]
+        self._lock = threading.Lock()
+
+    def cancel(self) -> None:
+        """Start no further rule (those running finish)."""
+        with self._lock:
+            self.pending = []
+
+    def _take(self) -> int | None:
+        with self._lock:
+            if not self.pending:
+                return None
+            for position, k in enumerate(self.pending):
+                info = self.rules[k]
+                cells = self.products.cells(info.products + info.optional)
+                if not any(cell.busy for cell in cells):
+                    return self.pending.pop(position)
+            return self.pending.pop(0)  # every rule waits for a product: wait for one
+
+    def work(self) -> None:
+        """Run the rules not started yet, one after the other, until none is left."""
+        products = self.products
+        while (k := self._take()) is not None:
+            try:
+                self.results[k].set_result(call(self.rules[k], products.get, products.has))
+            except BaseException as error:  # handed to whoever reads the result
+                self.results[k].set_exception(error)
+
+
+def _run(products: Products, rules: list[RuleInfo], *, progress: bool) -> list[pd.DataFrame]:
+    """Run `rules` on a few threads and return their records, in the order of `rules`.
+
+    The calling thread first assigns the households (when a rule needs the
+    loads) while one worker per core starts the costliest rules; then it
+    takes rules too.  More threads than cores cost more than they give.
+    """
+    from tqdm import tqdm
+
+    assigning = products.inputs.households is not None and any(
+        any(_CELLS.get(p) == ("assignment",) for p in r.products) for r in rules
+    )
+    queue = _Queue(products, rules)
+    parts: list[pd.DataFrame] = []
+    workers = thread_count()
+    with (
+        tqdm(
+            total=len(rules) + int(assigning), desc="check", unit="rule", disable=not progress
+        ) as bar,
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
+        for _ in range(workers):
+            pool.submit(queue.work)
+        try:
+            if assigning:
+                bar.set_postfix_str("assign households")
+                products.get("loads")
+                bar.update()
+            queue.work()
+            for info, result in zip(rules, queue.results, strict=True):
+                bar.set_postfix_str(info.code)
+                parts.append(result.result())
+                bar.update()
+        except BaseException:
+            queue.cancel()  # the workers start no further rule: the error surfaces now
+            raise
+    return parts
 
 
 def check(
@@ -647,9 +446,9 @@ def check(
 ) -> Findings:
     """Check a grid layer against the four principles and return the findings.
 
-    Every rule whose context is given runs (see ``docs/rules.md`` for each
-    rule's definition and defaults); the others are listed in
-    ``Findings.skipped`` with the reason.  Households are assigned once with
+    Every registered rule (:data:`gridgov.RULES`) whose context is given runs
+    (see ``docs/rules.md`` for each rule's definition and defaults); the
+    others are listed in ``Findings.skipped`` with the reason.  Households are assigned once with
     :func:`gridgov.assign` (``on_boundary="smallest_id"``,
     ``outside="unassigned"``), so each is counted in exactly one grid and the
     scale, coverage and adjustment rules share the same loads.  Invalid grid
@@ -733,8 +532,8 @@ def check(
     >>> findings.ok, findings.loc[1, "message"]
     (False, 'gap of 1,000 m² covered by no grid next to grid 320102001001002')
     """
-    rules = _ruleset(rules)
-    inputs = _validate(
+    rules = as_ruleset(rules)
+    inputs = validate_inputs(
         layer,
         {
             "jurisdiction": jurisdiction,
@@ -748,41 +547,7 @@ def check(
         },
         id_column,
     )
-    plan = _Plan(rules, inputs)
-    checker = _Checker(inputs, plan)
-    parts = checker.run_all(progress=progress)
-    return _finish(parts, inputs.grids, rules=rules, crs=inputs.crs, skipped=plan.skipped)
-
-
-def _ruleset(rules: object) -> RuleSet:
-    """Return the rules to check with: ``RuleSet()`` for None, TypeError for others."""
-    if rules is None:
-        return RuleSet()
-    if not isinstance(rules, RuleSet):
-        msg = f"rules must be a gg.RuleSet, got {type(rules).__name__}"
-        raise TypeError(msg)
-    return rules
-
-
-def _finish(
-    parts: list[pd.DataFrame], grids: Grids, *, rules: RuleSet, crs: Any, skipped: dict[str, str]
-) -> Findings:
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return make_findings([], crs=crs, skipped=skipped)
-    frame = pd.concat(parts, ignore_index=True)
-    frame["principle"] = frame["rule"].map({c: info.principle for c, info in RULES.items()})
-    frame["severity"] = frame["rule"].map({c: rules.severity_of(c) for c in RULES})
-    networks = grids.column("network")
-    if networks is not None:
-        by_id = pd.Series(networks, index=pd.Index(grids.ids.astype(str)))
-        by_id = by_id[~by_id.index.duplicated(keep="first")]
-        names = sorted({str(n) for n in networks if n is not None})
-        default = names[0] if len(names) == 1 else None
-        gid = frame["grid_id"].to_numpy(dtype=object)
-        has = pd.notna(gid)
-        network = np.full(len(frame), default, dtype=object)
-        network[has] = by_id.reindex(gid[has].astype(str)).to_numpy(dtype=object)
-        network[pd.isna(network)] = default
-        frame["network"] = network
-    return make_findings(frame, crs=crs, skipped=skipped)
+    run, skipped = plan(rules, inputs)
+    products = Products(inputs, rules, run)
+    parts = _run(products, [RULES[code] for code in RULES if run[code]], progress=progress)
+    return finish(parts, inputs.grids, rules=rules, crs=inputs.crs, skipped=skipped)

@@ -300,7 +300,7 @@ def test_demo_findings_do_not_depend_on_the_worker_count(
     import importlib
 
     internals = importlib.import_module("gridgov.check")  # the module; gg.check is the function
-    monkeypatch.setattr(internals, "_workers", lambda: 1)
+    monkeypatch.setattr(internals, "thread_count", lambda: 1)
     alone = check_demo()
     pd.testing.assert_frame_equal(
         pd.DataFrame(alone.drop(columns="geometry")),
@@ -405,17 +405,37 @@ def test_real_coverage_with_a_removed_and_a_shifted_cell(bubenec: tuple) -> None
     assert set(spill["grid_id"]) <= {shifted_id}
 
 
-@pytest.mark.parametrize("where", ["assign", "slivers", "coverage"])
-def test_an_error_in_a_step_surfaces(where: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An unexpected error in the main thread's step or in a worker's is raised by check."""
+@pytest.mark.parametrize("where", ["_assignment", "_service", "coverage"])
+def test_an_error_in_a_product_surfaces(where: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected error computing a product, in the main thread or a worker, is raised."""
     import importlib
 
     internals = importlib.import_module("gridgov.check")
 
-    def fail(self: object) -> None:
+    def fail(*args: object) -> None:
         msg = f"boom in {where}"
         raise RuntimeError(msg)
 
-    monkeypatch.setattr(internals._Checker, where, fail)
+    if where == "coverage":
+        monkeypatch.setattr(internals.coverage, "analyse", fail)
+    else:
+        monkeypatch.setattr(internals.Products, where, fail)
     with pytest.raises(RuntimeError, match=f"boom in {where}"):
+        check_demo()
+
+
+@pytest.mark.parametrize("code", ["boundary.sliver", "coverage.gap", "scale.too_few_households"])
+def test_an_error_in_a_rule_surfaces(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected error inside a registered rule is raised by check, whichever thread ran it."""
+    import dataclasses
+
+    from gridgov.rules import registry
+
+    def fail(**products: object) -> None:
+        msg = f"boom in {code}"
+        raise RuntimeError(msg)
+
+    broken = dataclasses.replace(registry.RULES[code], function=fail)
+    monkeypatch.setitem(registry._REGISTRY, code, broken)
+    with pytest.raises(RuntimeError, match=f"boom in {code}"):
         check_demo()

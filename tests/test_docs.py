@@ -66,3 +66,9 @@ def test_readme_commands_are_real_subcommands() -> None:
     known = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     assert commands
     assert commands <= known
+
+
+def test_rules_reference_is_current() -> None:
+    render = runpy.run_path(str(ROOT / "docs" / "make_rules.py"))["render"]
+    current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert current == render(current), "docs/rules.md is out of date: run python docs/make_rules.py"

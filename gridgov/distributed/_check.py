@@ -28,7 +28,7 @@ from gridgov.errors import GridgovError
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     import dask_geopandas
     import geopandas as gpd
@@ -84,17 +84,45 @@ class _CheckContext:
 
 @dataclass(frozen=True)
 class _TileResult:
-    """What one tile found: finding records, overlap pairs, gaps, and parents of its grids.
+    """What one tile found: finding records, overlap pairs, regions, and parents of its grids.
 
-    ``cut`` holds the bounds of the gap pieces the tile may own that its
-    window cut: each is measured again in a wider window around it.
+    ``regions`` maps the code of each rule with ``merge="regions"`` to the
+    regions found whole in the tile's window, and the bounds of the pieces
+    the tile may own that its window cut: each is measured again in a wider
+    window around it.
     """
 
     records: list[pd.DataFrame]
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray]
-    gaps: pd.DataFrame
-    cut: np.ndarray
+    regions: dict[str, tuple[pd.DataFrame, np.ndarray]]
     parents: tuple[np.ndarray, np.ndarray]
+
+
+def _running(run: Mapping[str, bool], scope: str) -> list[Any]:
+    """Return the registered rules of `scope` that run, in the registry's order."""
+    from gridgov.rules import RULES
+
+    return [info for code, info in RULES.items() if run[code] and info.scope == scope]
+
+
+def _wanted(run: Mapping[str, bool], scope: str, product: str) -> bool:
+    """Whether a running rule of `scope` takes `product`."""
+    return any(product in info.products + info.optional for info in _running(run, scope))
+
+
+def _dispatch(info: Any, products: Mapping[str, Callable[[], Any]]) -> pd.DataFrame:
+    """Call a registered rule with the products of its scope (computed on demand)."""
+    from gridgov.rules.registry import call
+
+    cache: dict[str, Any] = {}
+
+    def provide(name: str) -> Any:
+        if name not in cache:
+            cache[name] = products[name]()
+        return cache[name]
+
+    result: pd.DataFrame = call(info, provide, products.__contains__)
+    return result
 
 
 def _meeting(bounds: np.ndarray | None, box: Sequence[float]) -> np.ndarray:
@@ -199,17 +227,19 @@ def _parent_of(grids: Any, parents: tuple[np.ndarray, np.ndarray] | None) -> np.
     return out
 
 
-def _off_features(ctx: _CheckContext, grids: Any, box: Sequence[float]) -> pd.DataFrame:
-    """Run ``boundary.off_features`` with the features and the outer edge near `box`."""
-    from gridgov.rules import boundary
+def _features_near(ctx: _CheckContext, box: Sequence[float]) -> np.ndarray:
+    """Return the feature lines near `box`."""
+    if ctx.feature_geoms is None:
+        return np.zeros(0, dtype=object)
+    out: np.ndarray = ctx.feature_geoms[_meeting(ctx.feature_bounds, box)]
+    return out
 
-    lines = np.zeros(0, dtype=object)
-    if ctx.feature_geoms is not None:
-        lines = ctx.feature_geoms[_meeting(ctx.feature_bounds, box)]
-    edge = None
-    if ctx.edge_chunks is not None:
-        edge = shapely.multilinestrings(ctx.edge_chunks[_meeting(ctx.edge_bounds, box)])
-    return boundary.off_features(grids, lines, rules=ctx.rules, outer_edge=edge)
+
+def _edge_near(ctx: _CheckContext, box: Sequence[float]) -> Any:
+    """Return the segments of the jurisdiction's boundary near `box` (None without one)."""
+    if ctx.edge_chunks is None:
+        return None
+    return shapely.multilinestrings(ctx.edge_chunks[_meeting(ctx.edge_bounds, box)])
 
 
 def _grid_rules(ctx: _CheckContext, rows: np.ndarray) -> tuple[list[pd.DataFrame], np.ndarray]:
@@ -222,7 +252,6 @@ def _grid_rules(ctx: _CheckContext, rows: np.ndarray) -> tuple[list[pd.DataFrame
     measures are the same.  Returns the records and, when
     ``scale.unbalanced_parent`` runs, the parent of each row.
     """
-    from gridgov.rules import adjustment, boundary, coverage, scale
     from gridgov.rules._base import Grids
 
     run, rules = ctx.run, ctx.rules
@@ -230,41 +259,54 @@ def _grid_rules(ctx: _CheckContext, rows: np.ndarray) -> tuple[list[pd.DataFrame
     b = ctx.grid_bounds[rows]
     box = _expand((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()), ctx.margin)
     parents = _parents_near(ctx, grids, box)
-    steps: dict[str, Any] = {
-        "scale.area_out_of_range": lambda: scale.area_out_of_range(grids, rules=rules),
-        "boundary.invalid_geometry": lambda: boundary.invalid_geometry(grids),
-        "boundary.multipart": lambda: boundary.multipart(grids),
-        "boundary.bad_code": lambda: boundary.bad_code(grids, rules=rules),
-        "boundary.crosses_parent": lambda: boundary.crosses_parent(
-            grids, *(parents or (np.zeros(0, object), np.zeros(0, object))), rules=rules
-        ),
-        "boundary.sliver": lambda: boundary.sliver(grids, rules=rules),
-        "boundary.off_features": lambda: _off_features(ctx, grids, box),
-        "coverage.outside_jurisdiction": lambda: coverage.outside_jurisdiction(
-            grids, ctx.outer, rules=rules
-        ),
-        "adjustment.review_due": lambda: adjustment.review_due(grids, rules=rules),
+    none = np.zeros(0, dtype=object)
+    products: dict[str, Callable[[], Any]] = {
+        "rules": lambda: rules,
+        "grids": lambda: grids,
+        "jurisdiction": lambda: ctx.outer,
+        "outer_edge": lambda: _edge_near(ctx, box),
+        "parent_ids": lambda: none if parents is None else parents[0],
+        "parent_geoms": lambda: none if parents is None else parents[1],
+        "features": lambda: _features_near(ctx, box),
     }
-    out = [step() for rule, step in steps.items() if run[rule]]
+    out = [_dispatch(info, products) for info in _running(run, "grid")]
     parent_of = np.full(len(rows), None, dtype=object)
-    if run["scale.unbalanced_parent"]:
+    if _wanted(run, "layer", "parent_of"):
         parent_of = _parent_of(grids, parents)
     return out, parent_of
 
 
-def _gap_pieces(
-    ctx: _CheckContext, grids: Any, analysed: Any, window: Sequence[float], tile: Sequence[float]
+def _region_pieces(  # noqa: PLR0917 - private, positional like its callers
+    ctx: _CheckContext,
+    info: Any,
+    grids: Any,
+    analysed: Any,
+    window: Sequence[float],
+    tile: Sequence[float],
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Return the gaps complete in `window` that `tile` owns, and the bounds of cut ones.
+    """Return the regions of rule `info` complete in `window` that `tile` owns, and cut ones.
 
-    A gap is complete when it keeps clear of the window's edges; it belongs
-    to the tile holding its first vertex (smallest x, then y).  A cut piece
-    whose first vertex lies in the tile is returned by its bounds, to be
-    measured again in a wider window around it.
+    The rule (``merge="regions"``: its findings are regions of the area
+    covered by no grid, e.g. ``coverage.gap``) is measured in the window with
+    its threshold at zero.  A region is complete when it keeps clear of the
+    window's edges; it belongs to the tile holding its first vertex (smallest
+    x, then y).  A cut piece of the uncovered area whose first vertex lies in
+    the tile is returned by its bounds, to be measured again in a wider
+    window around it.
     """
-    from gridgov.rules import coverage
+    # all pieces: the threshold is applied once whole
+    rules = ctx.rules.replace(**{info.threshold: 0.0})
 
-    rules = ctx.rules.replace(min_gap_area=0.0)  # all pieces: the threshold is applied once whole
+    def measure(area: Any) -> pd.DataFrame:
+        products: dict[str, Callable[[], Any]] = {
+            "rules": lambda: rules,
+            "grids": lambda: grids,
+            "tile": lambda: tuple(tile),
+            "jurisdiction": lambda: area,
+            "coverage": lambda: analysed,
+        }
+        return _dispatch(info, products)
+
     inner = _expand(window, -_GAP_CLEARANCE)
     beyond_extent = 2.0 * _GAP_CLEARANCE
     clipped_by_extent = [
@@ -275,10 +317,10 @@ def _gap_pieces(
     ]
     if ctx.unit_geoms is not None:
         area = _clip_units(ctx.unit_geoms, ctx.unit_bounds, window)
-        found = coverage.gap(grids, analysed, area, rules=rules)
+        found = measure(area)
         pieces = found["geometry"].to_numpy(dtype=object) if len(found) else np.zeros(0, object)
     else:
-        found = coverage.gap(grids, analysed, None, rules=rules)
+        found = measure(None)
         from gridgov.rules._base import polygonal
 
         open_area = polygonal(
@@ -321,9 +363,9 @@ def _gap_pieces(
 def _check_tile(
     ctx: _CheckContext, tile: tuple[float, float, float, float], halo: float
 ) -> _TileResult:
-    """All the tile-local rules of one tile (see the module notes)."""
-    from gridgov.rules import boundary, coverage
-    from gridgov.rules._base import Grids, empty
+    """All the grid- and tile-scope rules of one tile (see the module notes)."""
+    from gridgov.rules import coverage
+    from gridgov.rules._base import Grids
 
     run, rules = ctx.run, ctx.rules
     records: list[pd.DataFrame] = []
@@ -334,8 +376,11 @@ def _check_tile(
         records.extend(found)
         parents = (home, parent_of)
     window = _expand(tile, halo)
-    footprints = None
-    if run["boundary.splits_building"] and ctx.building_bounds is not None:
+    running = _running(run, "tile")
+    none = np.zeros(0, dtype=object)
+    footprints = (none, none)
+    if _wanted(run, "tile", "footprints") and ctx.building_bounds is not None:
+        # the buildings this tile owns, whole in its window
         mine = np.flatnonzero(_owned(ctx.building_bounds[:, :2], tile))
         if len(mine):
             bb = ctx.building_bounds[mine]
@@ -351,37 +396,46 @@ def _check_tile(
     rows = _meeting(ctx.grid_bounds, window)
     grids = Grids.from_frame(ctx.grids.iloc[rows])
     pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, dtype=object))
-    gaps, cut = empty(), np.zeros((0, 4))
-    wants = ("coverage.gap", "coverage.overlap", "coverage.multiply_covered_household")
-    if any(run[r] for r in wants):
+    analysed = None
+    if _wanted(run, "tile", "coverage") or _wanted(run, "household", "coverage"):
         analysed = coverage.analyse(grids)
+    if analysed is not None and _wanted(run, "household", "coverage"):
         own = _owned(_lower_left(analysed.shared), tile)
-        if run["coverage.overlap"]:
-            overlaps = coverage.overlap(grids, analysed, rules=rules)
-            if len(overlaps):
-                where = _lower_left(overlaps["geometry"].to_numpy())
-                records.append(overlaps[_owned(where, tile)])
-        if run["coverage.multiply_covered_household"]:
-            pairs = (rows[analysed.left[own]], rows[analysed.right[own]], analysed.shared[own])
-        if run["coverage.gap"]:
-            gaps, cut = _gap_pieces(ctx, grids, analysed, window, tile)
-    if footprints is not None:
-        records.append(boundary.splits_building(grids, *footprints, rules=rules))
-    return _TileResult(records, pairs, gaps, cut, parents)
+        pairs = (rows[analysed.left[own]], rows[analysed.right[own]], analysed.shared[own])
+    products: dict[str, Callable[[], Any]] = {
+        "rules": lambda: rules,
+        "grids": lambda: grids,
+        "tile": lambda: tuple(tile),
+        "jurisdiction": lambda: ctx.outer,
+        "coverage": lambda: analysed,
+        "building_ids": lambda: footprints[0],
+        "footprints": lambda: footprints[1],
+    }
+    regions: dict[str, tuple[pd.DataFrame, np.ndarray]] = {}
+    for info in running:
+        if info.merge == "regions":
+            regions[info.code] = _region_pieces(ctx, info, grids, analysed, window, tile)
+        else:
+            records.append(_dispatch(info, products))
+    return _TileResult(records, pairs, regions, parents)
 
 
-def _wider_gaps(
-    ctx: _CheckContext, tile: tuple[float, float, float, float], cut: np.ndarray, reach: float
+def _wider_regions(
+    ctx: _CheckContext,
+    code: str,
+    tile: tuple[float, float, float, float],
+    cut: np.ndarray,
+    reach: float,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Measure the cut gap pieces of `tile` again, each in its bounds widened by `reach`."""
-    from gridgov.rules import coverage
+    """Measure the cut region pieces of `tile` again, each in its bounds widened by `reach`."""
+    from gridgov.rules import RULES, coverage
     from gridgov.rules._base import Grids, empty
 
     found, still = [empty()], [np.zeros((0, 4))]
     for box in cut:
         window = _expand(box, reach)
         grids = Grids.from_frame(ctx.grids.iloc[_meeting(ctx.grid_bounds, window)])
-        gaps, more = _gap_pieces(ctx, grids, coverage.analyse(grids), window, tile)
+        gaps, more = _region_pieces(ctx, RULES[code], grids, coverage.analyse(grids), window, tile)
         found.append(gaps)
         still.append(more)
     frames = [f for f in found if len(f)]
@@ -428,7 +482,6 @@ def _check_households(
     from gridgov.assign import assign as assign_in_memory
     from gridgov.assign import assign_by_network, summarize_assignment
     from gridgov.layers import validate_layer
-    from gridgov.rules import coverage
     from gridgov.rules._base import Grids
 
     label = str(households.attrs.get(_LABEL, f"households partition {number}"))
@@ -449,20 +502,18 @@ def _check_households(
         raise _relabel(error, label) from None
     ids = homes["household_id"].to_numpy(dtype=object)
     points = np.asarray(homes.geometry.to_numpy(), dtype=object)
-    records: list[pd.DataFrame] = []
-    if run["coverage.uncovered_household"]:
-        unassigned = (result["grids_how"] == "unassigned").to_numpy(dtype=bool)
-        if unassigned.any():
-            near = _reachable_grids(ctx.grids, _bounds_of(points[unassigned]), None, None)
-            records.append(
-                coverage.uncovered_household(Grids.from_frame(near), ids, points, unassigned)
-            )
-    if run["coverage.multiply_covered_household"] and hctx.pair_grids is not None:
-        records.append(
-            coverage.multiply_covered_household(hctx.pair_grids, hctx.pair_coverage, ids, points)
-        )
-    if run["coverage.service_gap"]:
-        served = assign_by_network(
+    unassigned = (result["grids_how"] == "unassigned").to_numpy(dtype=bool)
+
+    def near_grids() -> Any:
+        """Return the grids near the households in no grid (the nearest grid is named)."""
+        if not unassigned.any():
+            return Grids.from_frame(ctx.grids.iloc[:0])
+        near = _reachable_grids(ctx.grids, _bounds_of(points[unassigned]), None, None)
+        return Grids.from_frame(near)
+
+    def served() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Network distance, reason and grid of every household, as gridgov.check measures."""
+        table = assign_by_network(
             homes,
             hctx.stations,
             hctx.roads,
@@ -473,18 +524,53 @@ def _check_households(
         has = pd.notna(keys)
         owner = np.full(len(keys), None, dtype=object)
         owner[has] = hctx.grid_ids[keys[has].astype(np.int64)]
-        reason = served["reason"].astype(object).to_numpy(dtype=object)
-        records.append(
-            coverage.service_gap(
-                ids,
-                points,
-                served["distance"].to_numpy(dtype=float),
-                np.array([None if pd.isna(r) else r for r in reason], dtype=object),
-                owner,
-                rules=rules,
-            )
-        )
+        reason = table["reason"].astype(object).to_numpy(dtype=object)
+        why = np.array([None if pd.isna(r) else r for r in reason], dtype=object)
+        return table["distance"].to_numpy(dtype=float), why, owner
+
+    pair_grids, pair_coverage = hctx.pair_grids, hctx.pair_coverage
+    if pair_grids is None:  # no overlap anywhere
+        pair_grids = Grids.from_frame(ctx.grids.iloc[:0])
+        pair_coverage = _no_overlaps()
+    service: dict[str, Any] = {}
+
+    def measured(k: int) -> np.ndarray:
+        if not service:
+            service["v"] = served()
+        out: np.ndarray = service["v"][k]
+        return out
+
+    products: dict[str, Callable[[], Any]] = {
+        "rules": lambda: rules,
+        "grids": near_grids,
+        "coverage": lambda: pair_coverage,
+        "coverage_grids": lambda: pair_grids,
+        "household_ids": lambda: ids,
+        "household_points": lambda: points,
+        "uncovered": lambda: unassigned,
+        "served_ids": lambda: ids,
+        "served_points": lambda: points,
+        "served_distance": lambda: measured(0),
+        "served_reason": lambda: measured(1),
+        "served_owner": lambda: measured(2),
+    }
+    records = [_dispatch(info, products) for info in _running(run, "household")]
     return records, table
+
+
+def _no_overlaps() -> Any:
+    """Return a coverage analysis of no overlapping pair."""
+    from gridgov.rules.coverage import Coverage
+
+    none = np.zeros(0, dtype=np.int64)
+    return Coverage(
+        union=shapely.Polygon(),
+        left=none,
+        right=none,
+        shared=np.zeros(0, dtype=object),
+        area=np.zeros(0),
+        marked=np.zeros(0, dtype=bool),
+    )
 
 
 def _tiles(
@@ -627,11 +713,12 @@ def check(
     """
     import dataclasses
 
-    from gridgov.check import _finish, _Plan, _ruleset, _validate
+    from gridgov.checking import as_ruleset, finish, validate_inputs
     from gridgov.crs import require_metric
+    from gridgov.rules.registry import plan
 
-    rules = _ruleset(rules)
-    inputs = _validate(
+    rules = as_ruleset(rules)
+    inputs = validate_inputs(
         layer,
         {
             "jurisdiction": jurisdiction,
@@ -649,7 +736,7 @@ def check(
     if homes is not None:
         require_metric({"grids": inputs.grids.frame, "households": homes})
         inputs = dataclasses.replace(inputs, households=homes)
-    plan = _Plan(rules, inputs)
+    run, skipped = plan(rules, inputs)
     grid_bounds = shapely.bounds(inputs.grids.geometry)
     size = float(tile_size) if tile_size is not None else _auto_tile_size(grid_bounds)
     reach = float(halo) if halo is not None else size / 8.0
@@ -657,27 +744,28 @@ def check(
         msg = f"tile_size must be > 0 and halo >= 0 (metres), got {tile_size!r} and {halo!r}"
         raise ValueError(msg)
 
-    ctx, boxes = _check_context(inputs, plan.run, rules, grid_bounds)
+    ctx, boxes = _check_context(inputs, run, rules, grid_bounds)
     client = _client()
     shared = _share(ctx, client, name="gridgov-check")
     tiles = _tiles(boxes, size)
     results = _run_tiles(shared, tiles, reach, progress=progress)
     parts: list[pd.DataFrame] = [r for result in results for r in result.records]
-    parts.extend(_whole_gaps(shared, tiles, results, reach, rules, progress=progress))
+    parts.extend(_whole_regions(shared, tiles, results, reach, rules, progress=progress))
     loads = _Loads.empty(len(inputs.grids))
-    if homes is not None and any(plan.run[r] for r in _household_rules()):
+    if homes is not None and any(run[code] for code in _household_rules()):
         found, loads = _run_households(
-            homes, inputs, plan.run, rules, results, shared, client, progress=progress
+            homes, inputs, run, rules, results, shared, client, progress=progress
         )
         parts.extend(found)
-    parts.extend(_layer_rules(inputs, plan.run, rules, results, loads))
-    return _finish(parts, inputs.grids, rules=rules, crs=inputs.crs, skipped=plan.skipped)
+    parts.extend(_layer_rules(inputs, run, rules, results, loads))
+    return finish(parts, inputs.grids, rules=rules, crs=inputs.crs, skipped=skipped)
 
 
 def _household_rules() -> list[str]:
+    """Return the rules that need the households (assigned partition by partition)."""
     from gridgov.rules import RULES
 
-    return [rule for rule, info in RULES.items() if "households" in info.context]
+    return [code for code, info in RULES.items() if "households" in info.context]
 
 
 def _geoms(frame: gpd.GeoDataFrame | None) -> np.ndarray | None:
@@ -698,7 +786,7 @@ def _check_context(
     footprints = inputs.footprints
     footprint_ids, footprint_geoms = (None, None) if footprints is None else footprints
     boxes = [grid_bounds, _bounds(unit_geoms)]
-    if run["boundary.splits_building"] and footprint_geoms is not None:
+    if _wanted(run, "tile", "footprints") and footprint_geoms is not None:
         boxes.append(_bounds(footprint_geoms))
     present = np.concatenate([b for b in boxes if b is not None and len(b)])
     extent = np.array(
@@ -741,7 +829,7 @@ def _run_tiles(
     return list(_compute(*tasks, progress=progress))
 
 
-def _whole_gaps(
+def _whole_regions(
     shared: Any,
     tiles: list[tuple[float, float, float, float]],
     results: list[_TileResult],
@@ -750,38 +838,44 @@ def _whole_gaps(
     *,
     progress: bool,
 ) -> list[pd.DataFrame]:
-    """Return the gap findings: each gap once, whole.
+    """Return the findings of the rules with ``merge="regions"``: each region once, whole.
 
-    Gaps cut by their tile's window are measured again around the cut piece,
-    in windows twice as wide each round, until whole (a window beyond the
-    extent of the data cuts nothing).
+    Regions cut by their tile's window are measured again around the cut
+    piece, in windows twice as wide each round, until whole (a window beyond
+    the extent of the data cuts nothing); then the rule's threshold applies.
     """
     dask = _module("dask")
 
+    from gridgov.rules import RULES
     from gridgov.rules._base import above
 
-    frames = [result.gaps for result in results if len(result.gaps)]
-    pending = [(tile, result.cut) for tile, result in zip(tiles, results, strict=True)]
-    pending = [(tile, cut) for tile, cut in pending if len(cut)]
-    wider = max(reach, 4.0 * _GAP_CLEARANCE)
-    while pending:
-        again = _compute(
-            *[
-                dask.delayed(_wider_gaps, pure=True)(shared, tile, cut, wider)
-                for tile, cut in pending
-            ],
-            progress=progress,
-        )
-        frames.extend(found for found, _ in again if len(found))
-        pending = [
-            (tile, cut) for (tile, _), (_, cut) in zip(pending, again, strict=True) if len(cut)
-        ]
-        wider *= 2.0
-    if not frames:
-        return []
-    gaps = _dedupe_gaps(pd.concat(frames, ignore_index=True))
-    gaps = gaps[above(gaps["value"].to_numpy(dtype=float), rules.min_gap_area)]
-    return [gaps.drop(columns=["_x", "_y"]).assign(limit=float(rules.min_gap_area))]
+    codes = sorted({code for result in results for code in result.regions})
+    out: list[pd.DataFrame] = []
+    for code in codes:
+        frames = [r.regions[code][0] for r in results if len(r.regions[code][0])]
+        pending = [(tile, r.regions[code][1]) for tile, r in zip(tiles, results, strict=True)]
+        pending = [(tile, cut) for tile, cut in pending if len(cut)]
+        wider = max(reach, 4.0 * _GAP_CLEARANCE)
+        while pending:
+            again = _compute(
+                *[
+                    dask.delayed(_wider_regions, pure=True)(shared, code, tile, cut, wider)
+                    for tile, cut in pending
+                ],
+                progress=progress,
+            )
+            frames.extend(found for found, _ in again if len(found))
+            pending = [
+                (tile, cut) for (tile, _), (_, cut) in zip(pending, again, strict=True) if len(cut)
+            ]
+            wider *= 2.0
+        if not frames:
+            continue
+        threshold = float(getattr(rules, str(RULES[code].threshold)))
+        found = _dedupe_gaps(pd.concat(frames, ignore_index=True))
+        found = found[above(found["value"].to_numpy(dtype=float), threshold)]
+        out.append(found.drop(columns=["_x", "_y"]).assign(limit=threshold))
+    return out
 
 
 @dataclass
@@ -856,9 +950,10 @@ def _run_households(  # noqa: PLR0917 - private, called once
 
     grids = inputs.grids
     pair_grids = pair_coverage = None
-    if run["coverage.multiply_covered_household"]:
+    if _wanted(run, "household", "coverage"):
         pair_grids, pair_coverage = _pair_coverage(grids, results)
-    old_grids, recorded = _previous_loads(inputs) if run["adjustment.load_drift"] else (None, None)
+    wants_previous = _wanted(run, "layer", "previous_loads")
+    old_grids, recorded = _previous_loads(inputs) if wants_previous else (None, None)
     hctx = _HouseholdContext(
         keyed=_keyed(grids),
         previous=None if old_grids is None or recorded is not None else _keyed(old_grids),
@@ -904,31 +999,27 @@ def _layer_rules(
     results: list[_TileResult],
     loads: _Loads,
 ) -> list[pd.DataFrame]:
-    """Return the findings of the rules over the whole layer: loads, parents, duplicated ids."""
-    from gridgov.rules import adjustment, boundary, scale
+    """Return the findings of the layer-scope rules: loads, parents, duplicated ids."""
     from gridgov.rules._base import Grids
 
     grids = inputs.grids
-    out: list[pd.DataFrame] = []
-    if run["scale.too_many_households"]:
-        out.append(scale.too_many_households(grids, loads.households, rules=rules))
-    if run["scale.too_few_households"]:
-        out.append(scale.too_few_households(grids, loads.households, rules=rules))
-    if run["scale.too_many_persons"]:
-        out.append(scale.too_many_persons(grids, loads.persons, rules=rules))
-    if run["scale.unbalanced_parent"]:
+
+    def parent_of() -> np.ndarray:
         if inputs.parents is None:
-            parent_of = grids.column("parent_id")
-        else:
-            parent_of = np.full(len(grids), None, dtype=object)
-            for result in results:
-                parent_of[result.parents[0]] = result.parents[1]
-        out.append(scale.unbalanced_parent(grids, loads.households, parent_of, rules=rules))
-    if run["boundary.duplicate_id"]:
-        out.append(boundary.duplicate_id(grids))
-    if run["adjustment.load_drift"] and loads.previous is not None:
-        old = Grids.from_frame(inputs.previous)
-        out.append(
-            adjustment.load_drift(grids, loads.households, old.ids, loads.previous, rules=rules)
-        )
-    return out
+            column = grids.column("parent_id")
+            return np.full(len(grids), None, dtype=object) if column is None else column
+        out = np.full(len(grids), None, dtype=object)
+        for result in results:
+            out[result.parents[0]] = result.parents[1]
+        return out
+
+    products: dict[str, Callable[[], Any]] = {
+        "rules": lambda: rules,
+        "grids": lambda: grids,
+        "loads": lambda: loads.households,
+        "persons": lambda: loads.persons,
+        "parent_of": parent_of,
+        "previous_ids": lambda: Grids.from_frame(inputs.previous).ids,
+        "previous_loads": lambda: loads.previous,
+    }
+    return [_dispatch(info, products) for info in _running(run, "layer")]

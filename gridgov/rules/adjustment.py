@@ -5,12 +5,13 @@ Each function returns finding records (see :mod:`gridgov.rules.boundary`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from gridgov.rules._base import Grids, empty, fmt_count, records
+from gridgov.rules.registry import RuleDoc, Scope, rule
 from gridgov.rules.scale import bounds_of
 
 if TYPE_CHECKING:
@@ -19,6 +20,33 @@ if TYPE_CHECKING:
 __all__ = ["load_drift", "review_due"]
 
 
+def _no_valid_from(rules: RuleSet, inputs: Any) -> str | None:
+    if "valid_from" not in inputs.grids.frame.columns:
+        return "the layer has no 'valid_from' column"
+    return None
+
+
+@rule(
+    "adjustment.load_drift",
+    severity="warning",
+    scope=Scope.LAYER,
+    description="load within bounds in the previous edition, out of bounds now",
+    needs=("previous", "households"),
+    doc=RuleDoc(
+        context="households, previous edition",
+        default=(
+            "warning; a grid (same `grid_id`) whose previous load was within the bounds of its "
+            "current kind and whose current load is out of bounds; the previous load is the "
+            "previous layer's `households` column when present, else the same households assigned"
+            " to the previous geometry"
+        ),
+        value=(
+            "current load / bound broken; `previous_value` the previous load; the message gives "
+            "both"
+        ),
+        geometry="the grid",
+    ),
+)
 def load_drift(
     grids: Grids,
     loads: np.ndarray,
@@ -80,6 +108,22 @@ def load_drift(
     )
 
 
+@rule(
+    "adjustment.review_due",
+    severity="info",
+    scope=Scope.GRID,
+    description="valid_from older than review_age_days",
+    skip=_no_valid_from,
+    doc=RuleDoc(
+        context="column `valid_from`",
+        default=(
+            "info; `valid_from` older than 3 years (`review_age_days=1095`) before "
+            "`RuleSet.as_of` (default: today); grids without a date are not judged"
+        ),
+        value="age in days / 1095",
+        geometry="the grid",
+    ),
+)
 def review_due(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
     """``adjustment.review_due``: grids whose ``valid_from`` is older than ``review_age_days``.
 

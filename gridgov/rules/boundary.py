@@ -9,7 +9,7 @@ so in the message.  Rule semantics: ``docs/rules.md``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ from gridgov.rules._base import (
     present,
     records,
 )
+from gridgov.rules.registry import RuleDoc, Scope, rule
 
 if TYPE_CHECKING:
     from gridgov.rules.ruleset import RuleSet
@@ -48,6 +49,25 @@ __all__ = [
 ]
 
 
+def _point_buildings(rules: RuleSet, inputs: Any) -> str | None:
+    geoms = inputs.buildings.geometry.to_numpy()
+    if not np.isin(shapely.get_type_id(geoms), [3, 6]).any():
+        return "the buildings are points, not footprints"
+    return None
+
+
+@rule(
+    "boundary.invalid_geometry",
+    severity="error",
+    scope=Scope.GRID,
+    description="polygon not valid in the GEOS sense",
+    doc=RuleDoc(
+        context="—",
+        default="error",
+        value="— ; message carries GEOS's reason (`shapely.is_valid_reason`)",
+        geometry="the location GEOS reports (point; the grid when the reason has none)",
+    ),
+)
 def invalid_geometry(grids: Grids) -> pd.DataFrame:
     """``boundary.invalid_geometry``: polygons that are not valid, with GEOS's reason and location.
 
@@ -84,6 +104,21 @@ def invalid_geometry(grids: Grids) -> pd.DataFrame:
     )
 
 
+@rule(
+    "boundary.multipart",
+    severity="error",
+    scope=Scope.GRID,
+    description="grid made of several disconnected parts",
+    doc=RuleDoc(
+        context="—",
+        default=(
+            "error; one finding per grid with > 1 polygon part (parts touching at a single point "
+            "are separate parts)"
+        ),
+        value="number of parts / 1; message lists each part's area",
+        geometry="the smaller parts (all parts but the largest)",
+    ),
+)
 def multipart(grids: Grids) -> pd.DataFrame:
     """``boundary.multipart``: grids made of several disconnected polygons.
 
@@ -130,6 +165,18 @@ def multipart(grids: Grids) -> pd.DataFrame:
     )
 
 
+@rule(
+    "boundary.duplicate_id",
+    severity="error",
+    scope=Scope.LAYER,
+    description="grid id used by several rows",
+    doc=RuleDoc(
+        context="—",
+        default="error; one finding per duplicated id",
+        value="number of rows / 1",
+        geometry="union of the rows",
+    ),
+)
 def duplicate_id(grids: Grids) -> pd.DataFrame:
     """``boundary.duplicate_id``: one finding per grid id used by several rows.
 
@@ -164,6 +211,21 @@ def duplicate_id(grids: Grids) -> pd.DataFrame:
     )
 
 
+@rule(
+    "boundary.bad_code",
+    severity="warning",
+    scope=Scope.GRID,
+    description="grid id not matching code_pattern or its parent code",
+    doc=RuleDoc(
+        context="—",
+        default=(
+            "warning; `grid_id` must match `^\\d{15}$` (`code_pattern`), and start with the grid's"
+            " `parent_id` when that column is given (`code_starts_with_parent`)"
+        ),
+        value="—",
+        geometry="the grid",
+    ),
+)
 def bad_code(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
     """``boundary.bad_code``: ids not matching the code pattern or not starting with the parent.
 
@@ -252,6 +314,26 @@ def parent_units(
     return position, declared
 
 
+@rule(
+    "boundary.crosses_parent",
+    severity="error",
+    scope=Scope.GRID,
+    description="grid area outside its parent unit",
+    needs=("parents",),
+    cost=2,
+    doc=RuleDoc(
+        context="parents (community polygons, `unit_id`)",
+        default=(
+            "error when the area outside its parent > 1 m² (`min_parent_outside_area`); parent as"
+            " above (a grid overlapping no unit lies wholly outside)"
+        ),
+        value=(
+            "area outside / 1 m²; `parent_id` the parent, `other_id` the other units that area "
+            "lies in (> 1 m² each)"
+        ),
+        geometry="the part of the grid outside its parent",
+    ),
+)
 def crosses_parent(
     grids: Grids, parent_ids: np.ndarray, parent_geoms: np.ndarray, *, rules: RuleSet
 ) -> pd.DataFrame:
@@ -349,6 +431,28 @@ def split_candidates(grids: Grids, footprints: np.ndarray) -> tuple[np.ndarray, 
     return gi[order], bi[order]
 
 
+@rule(
+    "boundary.splits_building",
+    severity="warning",
+    scope=Scope.TILE,
+    description="building footprint cut by a grid boundary",
+    needs=("buildings",),
+    skip=_point_buildings,
+    cost=3,
+    doc=RuleDoc(
+        context="buildings (footprints)",
+        default=(
+            "warning; a *side* of a building is a grid holding > 1 m² (`min_split_area`) and > 1 "
+            "% (`min_split_share`) of its footprint; a building with ≥ 2 sides is split (by a "
+            "shared boundary or by an overlap)"
+        ),
+        value=(
+            "share of the largest side / 1.0; `grid_id` the side with the smallest share (ties: "
+            "smaller id), `other_id` the other sides, `building_id`"
+        ),
+        geometry="the building footprint",
+    ),
+)
 def splits_building(
     grids: Grids,
     building_ids: np.ndarray,
@@ -453,6 +557,24 @@ def _line_parts(lines: np.ndarray) -> np.ndarray:
     return np.asarray(parts[keep], dtype=object)
 
 
+@rule(
+    "boundary.off_features",
+    severity="warning",
+    scope=Scope.GRID,
+    description="too little of the boundary follows roads, rivers or walls",
+    needs=("features",),
+    cost=6,
+    doc=RuleDoc(
+        context="features (roads, rivers, walls)",
+        default=(
+            "warning when the share of a grid's boundary within 5 m (`feature_tolerance`) of a "
+            "feature line is < 0.5 (`min_share_on_features`); with a jurisdiction, boundary parts"
+            " within 5 m of its outer boundary are left out of both lengths"
+        ),
+        value="share on features / 0.5",
+        geometry="the grid's boundary parts off features",
+    ),
+)
 def off_features(
     grids: Grids,
     features: np.ndarray,
@@ -844,6 +966,23 @@ def _subtract_near(lines: np.ndarray, near: np.ndarray, tol: float) -> np.ndarra
     return out
 
 
+@rule(
+    "boundary.sliver",
+    severity="error",
+    scope=Scope.GRID,
+    description="parts of a grid thinner than sliver_width",
+    cost=4,
+    doc=RuleDoc(
+        context="—",
+        default=(
+            "error when the parts of a grid thinner than 1 m (`sliver_width`: what a "
+            "morphological opening with radius `sliver_width/2` removes) sum to > 10 m² "
+            "(`min_sliver_area`)"
+        ),
+        value="sliver area / 10 m²",
+        geometry="the thin parts",
+    ),
+)
 def sliver(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
     """``boundary.sliver``: parts of grids thinner than ``sliver_width``.
 

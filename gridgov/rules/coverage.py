@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from gridgov.rules._base import EPS, Grids, above, empty, fmt_area, fmt_length, polygonal, records
+from gridgov.rules.registry import RuleDoc, Scope, owned, rule
 
 if TYPE_CHECKING:
     from gridgov.rules.ruleset import RuleSet
@@ -228,6 +229,25 @@ def _coverage_union(shapes: np.ndarray) -> shapely.Geometry:
     return union
 
 
+@rule(
+    "coverage.gap",
+    severity="error",
+    scope=Scope.TILE,
+    description="area of the jurisdiction covered by no grid",
+    merge="regions",
+    threshold="min_gap_area",
+    cost=5,
+    doc=RuleDoc(
+        context="jurisdiction (see below without it)",
+        default=(
+            "error; one finding per connected area of the jurisdiction covered by no grid with "
+            "area > 1 m² (`min_gap_area`) — gaps open to the jurisdiction's outer edge included; "
+            "`grid_id` null"
+        ),
+        value="gap area / 1 m²; `other_id` the grids around it (within 1 cm)",
+        geometry="the gap polygon",
+    ),
+)
 def gap(
     grids: Grids,
     coverage: Coverage,
@@ -300,7 +320,29 @@ def gap(
     )
 
 
-def overlap(grids: Grids, coverage: Coverage, *, rules: RuleSet) -> pd.DataFrame:
+@rule(
+    "coverage.overlap",
+    severity="error",
+    scope=Scope.TILE,
+    description="area covered by two grids",
+    cost=5,
+    doc=RuleDoc(
+        context="—",
+        default=(
+            "error; one finding per pair of grids whose intersection area > 1 m² "
+            "(`min_overlap_area`); `grid_id` = the smaller id, `other_id` the other"
+        ),
+        value="overlap area / 1 m²",
+        geometry="the intersection",
+    ),
+)
+def overlap(
+    grids: Grids,
+    coverage: Coverage,
+    *,
+    rules: RuleSet,
+    tile: tuple[float, float, float, float] | None = None,
+) -> pd.DataFrame:
     """``coverage.overlap``: one finding per pair of grids sharing more than ``min_overlap_area``.
 
     Parameters
@@ -311,6 +353,9 @@ def overlap(grids: Grids, coverage: Coverage, *, rules: RuleSet) -> pd.DataFrame
         From :func:`analyse`.
     rules : RuleSet
         ``min_overlap_area``.
+    tile : tuple of float, optional
+        Report only the overlaps whose bounds' lower-left corner the tile
+        owns (:func:`gridgov.rules.registry.owned`); None: every overlap.
 
     Returns
     -------
@@ -319,6 +364,8 @@ def overlap(grids: Grids, coverage: Coverage, *, rules: RuleSet) -> pd.DataFrame
         the other; value the shared area; geometry the intersection.
     """
     keep = above(coverage.area, rules.min_overlap_area)
+    if tile is not None and keep.any():
+        keep[keep] = owned(shapely.bounds(coverage.shared[keep])[:, :2], tile)
     if not keep.any():
         return empty()
     a, b = coverage.left[keep], coverage.right[keep]
@@ -346,6 +393,20 @@ def overlap(grids: Grids, coverage: Coverage, *, rules: RuleSet) -> pd.DataFrame
     )
 
 
+@rule(
+    "coverage.outside_jurisdiction",
+    severity="error",
+    scope=Scope.GRID,
+    description="grid area outside the jurisdiction",
+    needs=("jurisdiction",),
+    cost=2,
+    doc=RuleDoc(
+        context="jurisdiction",
+        default="error when a grid's area outside the jurisdiction > 1 m² (`min_outside_area`)",
+        value="area outside / 1 m²",
+        geometry="the part outside",
+    ),
+)
 def outside_jurisdiction(
     grids: Grids, jurisdiction: shapely.Geometry, *, rules: RuleSet
 ) -> pd.DataFrame:
@@ -394,8 +455,24 @@ def outside_jurisdiction(
     )
 
 
+@rule(
+    "coverage.uncovered_household",
+    severity="error",
+    scope=Scope.HOUSEHOLD,
+    description="household inside no grid",
+    needs=("households",),
+    doc=RuleDoc(
+        context="households",
+        default=(
+            "error; one finding per household inside no grid and on no grid boundary (`gg.assign`"
+            " leaves it `unassigned`); `grid_id` null, `household_id`"
+        ),
+        value="distance to the nearest grid (m) / 0",
+        geometry="the household point",
+    ),
+)
 def uncovered_household(
-    grids: Grids, household_ids: np.ndarray, points: np.ndarray, uncovered: np.ndarray
+    grids: Grids, household_ids: np.ndarray, household_points: np.ndarray, uncovered: np.ndarray
 ) -> pd.DataFrame:
     """``coverage.uncovered_household``: households inside no grid.
 
@@ -403,7 +480,7 @@ def uncovered_household(
     ----------
     grids : Grids
         The prepared grid layer.
-    household_ids, points : ndarray
+    household_ids, household_points : ndarray
         Household ids and points.
     uncovered : ndarray of bool
         Households the assignment left ``unassigned`` (in no grid, not on a boundary).
@@ -418,7 +495,7 @@ def uncovered_household(
     if not len(rows):
         return empty()
     tree = shapely.STRtree(grids.shapes)
-    pi_gi, dist = tree.query_nearest(points[rows], return_distance=True, all_matches=True)
+    pi_gi, dist = tree.query_nearest(household_points[rows], return_distance=True, all_matches=True)
     pi, gi = pi_gi
     order = np.lexsort((grids.ids[gi].astype(str), pi))
     pi, gi, dist = pi[order], gi[order], dist[order]
@@ -436,13 +513,33 @@ def uncovered_household(
         value=distance,
         limit=0.0,
         message=np.array(messages, dtype=object),
-        geometry=points[rows],
+        geometry=household_points[rows],
         household_id=household_ids[rows],
     )
 
 
+@rule(
+    "coverage.multiply_covered_household",
+    severity="warning",
+    scope=Scope.HOUSEHOLD,
+    description="household inside two or more grids",
+    needs=("households",),
+    doc=RuleDoc(
+        context="households",
+        default=(
+            "warning; one finding per household inside ≥ 2 grids (on a shared boundary does not "
+            "count: the point must be in the interior of two); `grid_id` the smallest of those "
+            "ids, `other_id` the others"
+        ),
+        value="number of grids / 1",
+        geometry="the household point",
+    ),
+)
 def multiply_covered_household(
-    grids: Grids, coverage: Coverage, household_ids: np.ndarray, points: np.ndarray
+    coverage_grids: Grids,
+    coverage: Coverage,
+    household_ids: np.ndarray,
+    household_points: np.ndarray,
 ) -> pd.DataFrame:
     """``coverage.multiply_covered_household``: households in the interior of two or more grids.
 
@@ -451,11 +548,11 @@ def multiply_covered_household(
 
     Parameters
     ----------
-    grids : Grids
+    coverage_grids : Grids
         The prepared grid layer.
     coverage : Coverage
         From :func:`analyse`.
-    household_ids, points : ndarray
+    household_ids, household_points : ndarray
         Household ids and points.
 
     Returns
@@ -465,15 +562,17 @@ def multiply_covered_household(
         id of the grids holding the household, ``other_id`` the others
         (comma-separated); value the number of grids (limit 1); geometry the point.
     """
-    if not len(coverage.shared) or not len(points):
+    if not len(coverage.shared) or not len(household_points):
         return empty()
     tree = shapely.STRtree(coverage.shared)
-    pi, ri = tree.query(points, predicate="within")
+    pi, ri = tree.query(household_points, predicate="within")
     if not len(pi):
         return empty()
     holder = np.concatenate([coverage.left[ri], coverage.right[ri]])
     who = np.concatenate([pi, pi])
-    table = pd.DataFrame({"p": who, "grid": grids.ids[holder].astype(str)}).drop_duplicates()
+    table = pd.DataFrame(
+        {"p": who, "grid": coverage_grids.ids[holder].astype(str)}
+    ).drop_duplicates()
     table = table.sort_values(["p", "grid"], kind="stable")
     grouped = table.groupby("p", sort=True)["grid"].agg(list)
     rows = grouped.index.to_numpy(dtype=np.int64)
@@ -491,18 +590,36 @@ def multiply_covered_household(
         value=count,
         limit=1.0,
         message=np.array(messages, dtype=object),
-        geometry=points[rows],
+        geometry=household_points[rows],
         household_id=household_ids[rows],
         other_id=others,
     )
 
 
+@rule(
+    "coverage.service_gap",
+    severity="warning",
+    scope=Scope.HOUSEHOLD,
+    description="household farther than service_distance along the roads from every station",
+    needs=("households", "stations", "roads"),
+    cost=8,
+    doc=RuleDoc(
+        context="households, stations, roads",
+        default=(
+            "warning; one finding per household whose network distance to the nearest station is "
+            "> 500 m (`service_distance`; rural 2000 m) or that reaches no station; `grid_id` the"
+            " household's grid, `household_id`"
+        ),
+        value="distance (inf when no station is reachable) / 500",
+        geometry="the household point",
+    ),
+)
 def service_gap(
-    household_ids: np.ndarray,
-    points: np.ndarray,
-    distance: np.ndarray,
-    reason: np.ndarray,
-    owner: np.ndarray,
+    served_ids: np.ndarray,
+    served_points: np.ndarray,
+    served_distance: np.ndarray,
+    served_reason: np.ndarray,
+    served_owner: np.ndarray,
     *,
     rules: RuleSet,
 ) -> pd.DataFrame:
@@ -510,15 +627,15 @@ def service_gap(
 
     Parameters
     ----------
-    household_ids, points : ndarray
-        Household ids and points.
-    distance : ndarray of float
+    served_ids, served_points : ndarray
+        Household ids and points (the households measured).
+    served_distance : ndarray of float
         Network distance to the nearest station (inf when unreachable), from
         :func:`gridgov.assign_by_network`.
-    reason : ndarray
+    served_reason : ndarray
         Why a household is unreachable (``off_road``, ``disconnected``,
         ``beyond_max_distance``) or None.
-    owner : ndarray
+    served_owner : ndarray
         The grid each household is assigned to (None when in no grid).
     rules : RuleSet
         ``service_distance``.
@@ -529,7 +646,9 @@ def service_gap(
         Finding records, column ``household_id``: ``grid_id`` the household's
         grid; value the distance (inf when unreachable); geometry the point.
     """
-    rows = np.flatnonzero(~np.isfinite(distance) | above(distance, rules.service_distance))
+    rows = np.flatnonzero(
+        ~np.isfinite(served_distance) | above(served_distance, rules.service_distance)
+    )
     if not len(rows):
         return empty()
     why = {
@@ -544,14 +663,16 @@ def service_gap(
             if np.isfinite(d)
             else why.get(str(r), "reaches no station along the roads")
         )
-        for h, d, r in zip(household_ids[rows], distance[rows], reason[rows], strict=True)
+        for h, d, r in zip(
+            served_ids[rows], served_distance[rows], served_reason[rows], strict=True
+        )
     ]
     return records(
         "coverage.service_gap",
-        grid_id=owner[rows],
-        value=distance[rows],
+        grid_id=served_owner[rows],
+        value=served_distance[rows],
         limit=rules.service_distance,
         message=np.array(messages, dtype=object),
-        geometry=points[rows],
-        household_id=household_ids[rows],
+        geometry=served_points[rows],
+        household_id=served_ids[rows],
     )

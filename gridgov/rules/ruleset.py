@@ -15,7 +15,8 @@ keep their local rules in a TOML file under version control::
     "boundary.bad_code" = "error"
 
 and read it with :meth:`RuleSet.from_toml`.  :meth:`RuleSet.to_toml` writes a
-complete file to start from.  The rule codes are listed in :data:`RULES`.
+complete file to start from.  The rule codes are listed in
+:data:`gridgov.rules.RULES` (the registry, :mod:`gridgov.rules.registry`).
 """
 
 from __future__ import annotations
@@ -27,107 +28,21 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from gridgov.errors import RuleSetError
+from gridgov.rules.registry import RULES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["GRID_KINDS", "RULES", "RuleInfo", "RuleSet"]
+__all__ = ["GRID_KINDS", "RuleSet"]
 
 
 #: Grid kinds with their own household bounds.
 GRID_KINDS: tuple[str, ...] = ("comprehensive", "dedicated", "micro")
 _SEVERITIES = ("error", "warning", "info")
 
-
-class RuleInfo(NamedTuple):
-    """What a rule is: its principle, default severity, context and meaning."""
-
-    principle: str
-    severity: str
-    context: tuple[str, ...]
-    description: str
-
-
-#: Every rule code, with its principle, default severity, the inputs of
-#: :func:`gridgov.check` it needs (besides the grid layer) and a description.
-RULES: Mapping[str, RuleInfo] = MappingProxyType(
-    {
-        "scale.too_many_households": RuleInfo(
-            "scale", "error", ("households",), "more households than the upper bound of the kind"
-        ),
-        "scale.too_few_households": RuleInfo(
-            "scale", "error", ("households",), "fewer households than the lower bound of the kind"
-        ),
-        "scale.too_many_persons": RuleInfo(
-            "scale", "warning", ("households",), "more persons than max_persons"
-        ),
-        "scale.area_out_of_range": RuleInfo(
-            "scale", "warning", (), "grid area outside [min_area, max_area]"
-        ),
-        "scale.unbalanced_parent": RuleInfo(
-            "scale",
-            "warning",
-            ("households", "parents"),
-            "coefficient of variation of the loads inside a parent unit above max_balance_cv",
-        ),
-        "boundary.invalid_geometry": RuleInfo(
-            "boundary", "error", (), "polygon not valid in the GEOS sense"
-        ),
-        "boundary.multipart": RuleInfo(
-            "boundary", "error", (), "grid made of several disconnected parts"
-        ),
-        "boundary.duplicate_id": RuleInfo("boundary", "error", (), "grid id used by several rows"),
-        "boundary.bad_code": RuleInfo(
-            "boundary", "warning", (), "grid id not matching code_pattern or its parent code"
-        ),
-        "boundary.crosses_parent": RuleInfo(
-            "boundary", "error", ("parents",), "grid area outside its parent unit"
-        ),
-        "boundary.splits_building": RuleInfo(
-            "boundary", "warning", ("buildings",), "building footprint cut by a grid boundary"
-        ),
-        "boundary.off_features": RuleInfo(
-            "boundary",
-            "warning",
-            ("features",),
-            "too little of the boundary follows roads, rivers or walls",
-        ),
-        "boundary.sliver": RuleInfo(
-            "boundary", "error", (), "parts of a grid thinner than sliver_width"
-        ),
-        "coverage.gap": RuleInfo(
-            "coverage", "error", (), "area of the jurisdiction covered by no grid"
-        ),
-        "coverage.overlap": RuleInfo("coverage", "error", (), "area covered by two grids"),
-        "coverage.outside_jurisdiction": RuleInfo(
-            "coverage", "error", ("jurisdiction",), "grid area outside the jurisdiction"
-        ),
-        "coverage.uncovered_household": RuleInfo(
-            "coverage", "error", ("households",), "household inside no grid"
-        ),
-        "coverage.multiply_covered_household": RuleInfo(
-            "coverage", "warning", ("households",), "household inside two or more grids"
-        ),
-        "coverage.service_gap": RuleInfo(
-            "coverage",
-            "warning",
-            ("households", "stations", "roads"),
-            "household farther than service_distance along the roads from every station",
-        ),
-        "adjustment.load_drift": RuleInfo(
-            "adjustment",
-            "warning",
-            ("households", "previous"),
-            "load within bounds in the previous edition, out of bounds now",
-        ),
-        "adjustment.review_due": RuleInfo(
-            "adjustment", "info", (), "valid_from older than review_age_days"
-        ),
-    }
-)
 
 _Bounds = tuple[float | None, float | None]
 

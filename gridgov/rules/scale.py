@@ -7,7 +7,7 @@ records (see :mod:`gridgov.rules.boundary`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from gridgov.rules._base import (
     present,
     records,
 )
+from gridgov.rules.registry import RuleDoc, Scope, rule
 
 if TYPE_CHECKING:
     from gridgov.rules.ruleset import RuleSet
@@ -35,6 +36,30 @@ __all__ = [
     "too_many_persons",
     "unbalanced_parent",
 ]
+
+
+def _no_persons_bound(rules: RuleSet) -> str | None:
+    return "no bound set (RuleSet.max_persons is None)" if rules.max_persons is None else None
+
+
+def _no_persons_column(rules: RuleSet, inputs: Any) -> str | None:
+    if "persons" not in inputs.households.columns:
+        return "the households have no 'persons' column"
+    return None
+
+
+def _no_area_bounds(rules: RuleSet) -> str | None:
+    if rules.min_area is None and rules.max_area is None:
+        return "no bounds set (RuleSet.min_area and max_area are None)"
+    return None
+
+
+def _no_parents(rules: RuleSet, inputs: Any) -> str | None:
+    frame = inputs.grids.frame
+    declared = "parent_id" in frame.columns and bool(frame["parent_id"].notna().any())
+    if inputs.parents is None and not declared:
+        return "no parents given and the layer has no 'parent_id' column"
+    return None
 
 
 def bounds_of(grids: Grids, rules: RuleSet) -> tuple[np.ndarray, np.ndarray]:
@@ -65,6 +90,22 @@ def _kind_text(kind: str) -> str:
     return "" if kind == "comprehensive" else f" ({kind} grid)"
 
 
+@rule(
+    "scale.too_many_households",
+    severity="error",
+    scope=Scope.LAYER,
+    description="more households than the upper bound of the kind",
+    needs=("households",),
+    doc=RuleDoc(
+        context="households",
+        default=(
+            "error; households per grid by `kind`: comprehensive 300–500, `micro` 20–100, "
+            "`dedicated` unbounded (rural: comprehensive 100–600) — `RuleSet.households`"
+        ),
+        value="load / upper bound",
+        geometry="the grid",
+    ),
+)
 def too_many_households(grids: Grids, loads: np.ndarray, *, rules: RuleSet) -> pd.DataFrame:
     """``scale.too_many_households``: grids above the upper household bound of their kind.
 
@@ -86,6 +127,19 @@ def too_many_households(grids: Grids, loads: np.ndarray, *, rules: RuleSet) -> p
     return _out_of_bound(grids, loads, high, above=True, rule="scale.too_many_households")
 
 
+@rule(
+    "scale.too_few_households",
+    severity="error",
+    scope=Scope.LAYER,
+    description="fewer households than the lower bound of the kind",
+    needs=("households",),
+    doc=RuleDoc(
+        context="households",
+        default="error; same bounds",
+        value="load / lower bound",
+        geometry="the grid",
+    ),
+)
 def too_few_households(grids: Grids, loads: np.ndarray, *, rules: RuleSet) -> pd.DataFrame:
     """``scale.too_few_households``: grids below the lower household bound of their kind.
 
@@ -132,6 +186,21 @@ def _out_of_bound(
     )
 
 
+@rule(
+    "scale.too_many_persons",
+    severity="warning",
+    scope=Scope.LAYER,
+    description="more persons than max_persons",
+    needs=("households",),
+    setting=_no_persons_bound,
+    skip=_no_persons_column,
+    doc=RuleDoc(
+        context="households with `persons`",
+        default="warning; no bound by default (`max_persons=None` → skipped)",
+        value="persons / bound",
+        geometry="the grid",
+    ),
+)
 def too_many_persons(grids: Grids, persons: np.ndarray, *, rules: RuleSet) -> pd.DataFrame:
     """``scale.too_many_persons``: grids with more persons than ``max_persons``.
 
@@ -169,6 +238,19 @@ def too_many_persons(grids: Grids, persons: np.ndarray, *, rules: RuleSet) -> pd
     )
 
 
+@rule(
+    "scale.area_out_of_range",
+    severity="warning",
+    scope=Scope.GRID,
+    description="grid area outside [min_area, max_area]",
+    setting=_no_area_bounds,
+    doc=RuleDoc(
+        context="—",
+        default="warning; no bound by default (`min_area`, `max_area` both None → skipped)",
+        value="area / violated bound",
+        geometry="the grid",
+    ),
+)
 def area_out_of_range(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
     """``scale.area_out_of_range``: grids whose area is outside [``min_area``, ``max_area``].
 
@@ -210,8 +292,26 @@ def area_out_of_range(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
     )
 
 
+@rule(
+    "scale.unbalanced_parent",
+    severity="warning",
+    scope=Scope.LAYER,
+    description="coefficient of variation of the loads inside a parent unit above max_balance_cv",
+    needs=("households",),
+    skip=_no_parents,
+    doc=RuleDoc(
+        context="households, and parents or a `parent_id` column",
+        default=(
+            "warning; coefficient of variation of the loads of the grids of one parent "
+            "(population std / mean, grids of kind `comprehensive` only, parents with ≥ 2 such "
+            "grids and a positive mean) > 0.25 (`max_balance_cv`)"
+        ),
+        value="CV / 0.25; `grid_id` null, `parent_id` and `other_id` the parent",
+        geometry="union of the parent's grids",
+    ),
+)
 def unbalanced_parent(
-    grids: Grids, loads: np.ndarray, parents: np.ndarray, *, rules: RuleSet
+    grids: Grids, loads: np.ndarray, parent_of: np.ndarray, *, rules: RuleSet
 ) -> pd.DataFrame:
     """``scale.unbalanced_parent``: parents whose comprehensive grids have uneven loads.
 
@@ -225,7 +325,7 @@ def unbalanced_parent(
         The prepared grid layer.
     loads : ndarray of int
         Households assigned to each row.
-    parents : ndarray
+    parent_of : ndarray
         Parent unit id of each row (None when unknown).
     rules : RuleSet
         ``max_balance_cv``.
@@ -237,12 +337,12 @@ def unbalanced_parent(
         ``other_id`` the parent: value the CV; geometry the union of the
         parent's comprehensive grids.
     """
-    keep = (grids.kinds == "comprehensive") & present(parents)
+    keep = (grids.kinds == "comprehensive") & present(parent_of)
     if not keep.any():
         return empty()
     table = pd.DataFrame(
         {
-            "parent": parents[keep].astype(str),
+            "parent": parent_of[keep].astype(str),
             "load": loads[keep].astype(float),
             "row": np.flatnonzero(keep),
         }
