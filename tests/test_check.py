@@ -104,6 +104,7 @@ def test_skipped_rules_and_reasons() -> None:
         "coverage.service_gap": "no households given",
         "adjustment.load_drift": "no previous edition given",
         "adjustment.review_due": "the layer has no 'valid_from' column",
+        "adjustment.expired": "the layer has no 'valid_to' column",
     }
     assert len(findings) == 0
     assert findings.ok

@@ -131,3 +131,26 @@ def test_review_age_is_configurable_and_skipped_without_dates() -> None:
     assert check(grids()).skipped["adjustment.review_due"] == (
         "the layer has no 'valid_from' column"
     )
+
+
+def test_expired_grids_are_found_from_valid_to() -> None:
+    layer = grids(valid_to=["2025-06-30", None])
+    rules = RuleSet(as_of=dt.date(2025, 7, 10))
+    found = of(check(layer, rules=rules), "adjustment.expired")
+    assert list(found["grid_id"]) == [A]
+    assert (found.loc[0, "value"], found.loc[0, "limit"]) == (10.0, 0.0)
+    assert found.loc[0, "severity"] == "warning"
+    assert found.loc[0, "principle"] == "adjustment"
+    assert "went out of force on 2025-06-30" in found.loc[0, "message"]
+    assert found.loc[0, "geometry"].equals(box(0, 0, 100, 100))
+    # in force through its last day
+    on_the_day = check(layer, rules=RuleSet(as_of=dt.date(2025, 6, 30)))
+    assert of(on_the_day, "adjustment.expired").empty
+
+
+def test_expired_is_skipped_without_valid_to_and_can_be_disabled() -> None:
+    assert check(grids()).skipped["adjustment.expired"] == "the layer has no 'valid_to' column"
+    rules = RuleSet(as_of=dt.date(2026, 1, 1), disabled=("adjustment.expired",))
+    findings = check(grids(valid_to=["2025-06-30", None]), rules=rules)
+    assert of(findings, "adjustment.expired").empty
+    assert findings.skipped["adjustment.expired"] == "disabled in the RuleSet"

@@ -17,7 +17,13 @@ from gridgov.rules.scale import bounds_of
 if TYPE_CHECKING:
     from gridgov.rules.ruleset import RuleSet
 
-__all__ = ["load_drift", "review_due"]
+__all__ = ["expired", "load_drift", "review_due"]
+
+
+def _no_valid_to(rules: RuleSet, inputs: Any) -> str | None:
+    if "valid_to" not in inputs.grids.frame.columns:
+        return "the layer has no 'valid_to' column"
+    return None
 
 
 def _no_valid_from(rules: RuleSet, inputs: Any) -> str | None:
@@ -162,6 +168,64 @@ def review_due(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
         grid_id=grids.ids[rows],
         value=age[rows],
         limit=float(rules.review_age_days),
+        message=np.array(messages, dtype=object),
+        geometry=grids.geometry[rows],
+    )
+
+
+@rule(
+    "adjustment.expired",
+    severity="warning",
+    scope=Scope.GRID,
+    description="valid_to before as_of: the grid is no longer in force but still in the layer",
+    skip=_no_valid_to,
+    doc=RuleDoc(
+        context="column `valid_to`",
+        default=(
+            "warning; `valid_to` before `RuleSet.as_of` (default: today): an edition "
+            "that retired the grid left it in the layer; grids without a date are not judged"
+        ),
+        value="days since `valid_to` / 0",
+        geometry="the grid",
+    ),
+)
+def expired(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
+    """``adjustment.expired``: grids whose ``valid_to`` lies before ``as_of``.
+
+    A grid is in force until the end of its ``valid_to`` day; grids without
+    a ``valid_to`` date are in force.
+
+    Parameters
+    ----------
+    grids : Grids
+        The prepared grid layer (column ``valid_to``, parsed to datetimes).
+    rules : RuleSet
+        ``as_of`` (today when None).
+
+    Returns
+    -------
+    DataFrame
+        Finding records: value the days since ``valid_to`` (limit 0).
+    """
+    until = pd.to_datetime(grids.frame["valid_to"])
+    if getattr(until.dt, "tz", None) is not None:
+        until = until.dt.tz_localize(None)
+    as_of = pd.Timestamp(rules.today())
+    days = (as_of - until.dt.normalize()).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    rows = np.flatnonzero(~np.isnan(days) & (days > 0))
+    if not len(rows):
+        return empty()
+    dates = until.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    messages = [
+        f"grid {grids.ids[r]} went out of force on {dates[r]} ({days[r]:.0f} days before "
+        f"{as_of.date().isoformat()}) but is still in the layer"
+        for r in rows
+    ]
+    return records(
+        "adjustment.expired",
+        grid_id=grids.ids[rows],
+        value=days[rows],
+        limit=0.0,
         message=np.array(messages, dtype=object),
         geometry=grids.geometry[rows],
     )
