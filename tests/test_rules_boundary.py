@@ -12,10 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import LineString, MultiPolygon, Point, Polygon, box
 
+from gridgov._core import proximity
+from gridgov._core.offset import pure_offset
+from gridgov._core.proximity import near_lengths
 from gridgov.check import check
 from gridgov.rules import RuleSet, boundary
 from gridgov.rules._base import Grids, polygonal
-from gridgov.rules.boundary import near_lengths, pure_offset, sliver
+from gridgov.rules.boundary import sliver
 
 if TYPE_CHECKING:
     from gridgov.findings import Findings
@@ -431,12 +434,12 @@ def test_run_candidates_equal_a_query_by_every_segment(seed: int, size: int) -> 
         [LineString(rng.uniform(0, 100, (rng.integers(2, 40), 2))) for _ in range(6)], dtype=object
     )
     lines = np.concatenate([lines, shapely.reverse(lines[:2])])  # shared copies are deduplicated
-    start, end, _, part = boundary._segments(lines)
-    a, b, _, kept = boundary._unique_segments(start, end)
+    start, end, _, part = proximity.segments(lines)
+    a, b, _, kept = proximity.unique_segments(start, end)
     c = rng.uniform(0, 100, (30, 2))
     d = c + rng.uniform(-15, 15, (30, 2))
     low, high = np.minimum(c, d) - 2.0, np.maximum(c, d) + 2.0
-    first, length = boundary._runs(part[kept], size)
+    first, length = proximity.segment_runs(part[kept], size)
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     runs = (
         first,
@@ -452,7 +455,7 @@ def test_run_candidates_equal_a_query_by_every_segment(seed: int, size: int) -> 
             )
         ),
     )
-    seg, other = boundary._candidates((lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]), low, high, runs)
+    seg, other = proximity.run_candidates((lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]), low, high, runs)
     tree = shapely.STRtree(shapely.box(low[:, 0], low[:, 1], high[:, 0], high[:, 1]))
     want_seg, want_other = tree.query(shapely.linestrings(np.stack([a, b], axis=1)))
     assert sorted(zip(seg.tolist(), other.tolist(), strict=True)) == sorted(
