@@ -8,7 +8,8 @@ and four grid layers: the ``governance`` network, the ``party`` and ``service``
 networks, and the ``previous`` edition of the governance network.  Defects
 are planted in them on purpose, and :func:`demo_defects` lists every finding
 they must produce, computed from the data and verified when the files were
-built (``python -m gridgov.datasets.build``).
+built (by the generator ``python -m tools.demo.build`` of the source
+repository, which is not installed with the package).
 
 Layers
 ------

@@ -1,6 +1,6 @@
 """The design of the demo street: roads, walls, units, grids and planted defects.
 
-Internal to :mod:`gridgov.datasets.build`.  Coordinates are *local* metres
+Internal to :mod:`tools.demo.build`.  Coordinates are *local* metres
 (x east, y north, origin near the south-west corner of the street); the build
 rotates and moves them into EPSG:4549.  Everything here is a design input:
 the ground truth is computed from the generated data, never read from here.

@@ -1,7 +1,7 @@
 """Geometry of the demo street: linework, defect cuts, faces and grid networks.
 
-Internal to :mod:`gridgov.datasets.build`; everything is in local metres (see
-:mod:`gridgov.datasets._design`).
+Internal to :mod:`tools.demo.build`; everything is in local metres (see
+:mod:`tools.demo._design`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import shapely
 from shapely import LineString, Point, Polygon, box
 from shapely.ops import substring
 
-from gridgov.datasets import _design as d
-from gridgov.datasets._planar import Line, Linework, densify_and_bend, extend
+from tools.demo import _design as d
+from tools.demo._planar import Line, Linework, densify_and_bend, extend
 
 __all__ = ["Explicit", "Street", "build_street"]
 

@@ -1,6 +1,6 @@
 """Ground truth of the demo: reference computations and the expected findings.
 
-Internal to :mod:`gridgov.datasets.build`.  Everything here is plain
+Internal to :mod:`tools.demo.build`.  Everything here is plain
 shapely/pandas/networkx, independent of the rest of gridgov: point-in-polygon
 counts, areas, a Dijkstra along the roads.  :func:`ground_truth` runs every
 rule of ``docs/rules.md`` (defaults of ``RuleSet.urban()``) on the governance
@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridgov.datasets import _design as d
-from gridgov.datasets._people import RoadDistances
+from tools.demo import _design as d
+from tools.demo._people import RoadDistances
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from gridgov.datasets.build import Plan
+    from tools.demo.build import Plan
 
 __all__ = ["COLUMNS", "TruthError", "ground_truth", "reference_check"]
 

@@ -1,6 +1,6 @@
 """Planar linework for the demo street: noded feature lines, cut lines and faces.
 
-Internal to :mod:`gridgov.datasets.build`.  Every polygon of the demo (blocks,
+Internal to :mod:`tools.demo.build`.  Every polygon of the demo (blocks,
 communities, grids) is a union of *faces*: the polygons that the feature lines
 (roads, the river, compound walls) and a few *cut lines* (grid boundaries that
 follow no feature) divide the street into.  Building every layer from one set

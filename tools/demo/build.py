@@ -1,9 +1,14 @@
-"""Build the embedded demo street: ``python -m gridgov.datasets.build [--out DIR]``.
+"""Build the embedded demo street: ``python -m tools.demo.build [--out DIR]``.
+
+Run it from the repository root (the folder holding ``gridgov/`` and
+``tools/``); without ``--out`` it rewrites the files shipped in
+``gridgov/datasets/data/``.  This generator is a development tool, not part of
+the installed package: it uses gridgov only through its public API.
 
 Generates the synthetic street of :mod:`gridgov.datasets` from its design
-(:mod:`gridgov.datasets._design`) with seeded random generators
+(:mod:`tools.demo._design`) with seeded random generators
 (``numpy.random.default_rng``, never the global one), verifies every planted
-defect with independent reference computations (:mod:`gridgov.datasets._truth`)
+defect with independent reference computations (:mod:`tools.demo._truth`)
 and writes three files:
 
 ``demo_street.gpkg``
@@ -17,8 +22,8 @@ Every run produces the same frames.  The build raises when a recorded truth
 does not hold on the generated data, so the shipped truth is always verified.
 It takes about ten seconds.
 
-Stages: the linework and faces (:mod:`gridgov.datasets._street`), buildings,
-households and stations (:mod:`gridgov.datasets._people`), then the grid
+Stages: the linework and faces (:mod:`tools.demo._street`), buildings,
+households and stations (:mod:`tools.demo._people`), then the grid
 networks as unions of faces, all in local metres; everything is moved into
 EPSG:4549 by one affine map, written in EPSG:4490, read back, and the truth is
 measured on the frames read back and converted to EPSG:4549, exactly what
@@ -43,21 +48,23 @@ import pyproj
 import shapely
 from shapely import Point, Polygon
 
-from gridgov.datasets import _design as d
-from gridgov.datasets import _truth
-from gridgov.datasets._people import (
+from gridgov.crs import wgs84_to_gcj02
+from tools.demo import _design as d
+from tools.demo import _truth
+from tools.demo._people import (
     Building,
     place_buildings,
     place_households,
     place_stations,
 )
-from gridgov.datasets._street import Street, build_street
+from tools.demo._street import Street, build_street
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 __all__ = [
     "CSV_NAME",
+    "DATA_DIR",
     "DEFECTS_NAME",
     "GPKG_NAME",
     "LAYERS",
@@ -71,6 +78,8 @@ __all__ = [
 GPKG_NAME = "demo_street.gpkg"
 CSV_NAME = "households_gcj02.csv"
 DEFECTS_NAME = "demo_defects.csv"
+#: The folder of the shipped files: ``gridgov/datasets/data`` of this repository.
+DATA_DIR = Path(__file__).resolve().parents[2] / "gridgov" / "datasets" / "data"
 #: Layers of the GeoPackage, in order.
 LAYERS: tuple[str, ...] = (
     "street",
@@ -480,8 +489,6 @@ def read_frames(path: Path, *, metric: bool) -> dict[str, gpd.GeoDataFrame]:
 
 
 def _gcj02_csv(households: gpd.GeoDataFrame, path: Path) -> None:
-    from gridgov.crs import wgs84_to_gcj02
-
     wgs = households.to_crs(4326)  # CGCS2000 taken as WGS 84 for the web-map offset
     lng, lat = wgs84_to_gcj02(wgs.geometry.x.to_numpy(), wgs.geometry.y.to_numpy())
     table = pd.DataFrame(
@@ -502,13 +509,13 @@ def default_paths(out_dir: Path | str | None = None) -> dict[str, Path]:
     Parameters
     ----------
     out_dir : path, optional
-        The folder; defaults to the package's ``datasets/data`` folder.
+        The folder; defaults to :data:`DATA_DIR`, the shipped files.
 
     Returns
     -------
     dict of str to Path
     """
-    out = Path(out_dir) if out_dir is not None else Path(__file__).parent / "data"
+    out = Path(out_dir) if out_dir is not None else DATA_DIR
     return {"gpkg": out / GPKG_NAME, "csv": out / CSV_NAME, "defects": out / DEFECTS_NAME}
 
 
@@ -518,7 +525,8 @@ def build(out_dir: Path | str | None = None, *, seed: int = d.SEED) -> dict[str,
     Parameters
     ----------
     out_dir : path, optional
-        Where to write; defaults to the package's ``datasets/data`` folder.
+        Where to write; defaults to :data:`DATA_DIR` (replacing the shipped
+        files).
     seed : int
         Seed of the random generators.  Only the default seed is guaranteed
         to produce the planted defects (others usually raise).
@@ -530,7 +538,7 @@ def build(out_dir: Path | str | None = None, *, seed: int = d.SEED) -> dict[str,
 
     Raises
     ------
-    gridgov.datasets._truth.TruthError
+    tools.demo._truth.TruthError
         When a planted defect does not produce exactly its recorded findings,
         or a measured value is too close to its threshold.
 
@@ -559,13 +567,16 @@ def build(out_dir: Path | str | None = None, *, seed: int = d.SEED) -> dict[str,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``python -m gridgov.datasets.build [--out DIR]``; return the exit code."""
+    """Run ``python -m tools.demo.build [--out DIR]``; return the exit code."""
     parser = argparse.ArgumentParser(
-        prog="python -m gridgov.datasets.build",
+        prog="python -m tools.demo.build",
         description="Generate, verify and write the files of the gridgov demo street.",
     )
     parser.add_argument(
-        "--out", type=Path, default=None, help="output folder (default: the package)"
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: gridgov/datasets/data, the shipped files)",
     )
     args = parser.parse_args(argv)
     for kind, path in build(args.out).items():

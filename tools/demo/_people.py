@@ -1,6 +1,6 @@
 """Buildings, households and service stations of the demo street.
 
-Internal to :mod:`gridgov.datasets.build`; local metres.  Buildings keep 8 m
+Internal to :mod:`tools.demo.build`; local metres.  Buildings keep 8 m
 clear of every face boundary (roads, walls, grid cut lines) and of the estate
 lanes, unless they are placed by hand for a defect; households lie inside
 their building, at least 0.6 m from its walls.
@@ -17,10 +17,10 @@ import numpy as np
 import shapely
 from shapely import Point, Polygon, affinity, box
 
-from gridgov.datasets import _design as d
+from tools.demo import _design as d
 
 if TYPE_CHECKING:
-    from gridgov.datasets._street import Street
+    from tools.demo._street import Street
 
 __all__ = ["Building", "RoadDistances", "place_buildings", "place_households", "place_stations"]
 

@@ -1,0 +1,1 @@
+"""Development tools of gridgov: run from the repository root, never installed."""
