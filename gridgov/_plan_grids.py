@@ -5,24 +5,32 @@ underscore because its siblings :mod:`gridgov._plan_split` and
 :mod:`gridgov._plan_merge` share them): :class:`Grid` (one grid of the
 edition being built), :class:`Context` (households and the layers cuts
 follow), :class:`Log` (why each input grid changed), :class:`Ids` (new grid
-ids), and the geometry helpers they share.
+ids), and the geometry helpers they share; and the inputs as a plan reads them
+(:func:`household_bounds`, :func:`parents_of`, :func:`sorted_geometries`,
+:func:`unit_geometries`).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from gridgov.atoms import Atoms, make_atoms
-from gridgov.errors import GridgovError
+from gridgov.errors import GridgovError, LayerError
+from gridgov.layers import validate_layer
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from gridgov.rules import RuleSet
 
 __all__ = [
     "CODE",
@@ -33,9 +41,13 @@ __all__ = [
     "Grid",
     "Ids",
     "Log",
+    "household_bounds",
     "is_polygon",
+    "parents_of",
     "reading_order",
     "same_side",
+    "sorted_geometries",
+    "unit_geometries",
     "unite",
 ]
 
@@ -191,3 +203,66 @@ def reading_order(geom: Any) -> tuple[float, float]:
 def same_side(a: Grid, b: Grid) -> bool:
     """Whether two grids may be redrawn together: same parent and kind, both valid."""
     return a.parent == b.parent and a.kind == b.kind and not a.frozen and not b.frozen
+
+
+# ---------------------------------------------------------------------------
+# the inputs as a plan reads them
+
+
+def household_bounds(rules: RuleSet, kind: str) -> tuple[float, float]:
+    """Household bounds of a grid kind; a missing bound or a disabled rule is 0 or infinity."""
+    low, high = rules.household_bounds(kind)
+    if low is None or not rules.enabled("scale.too_few_households"):
+        low = 0.0
+    if high is None or not rules.enabled("scale.too_many_households"):
+        high = math.inf
+    return float(low), float(high)
+
+
+def parents_of(grids: gpd.GeoDataFrame, parents: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Parent of every grid: ``parent_id``, else the parent unit of largest overlap."""
+    out = np.full(len(grids), None, dtype=object)
+    if "parent_id" in grids.columns:
+        out = grids["parent_id"].to_numpy(dtype=object).copy()
+        out[pd.isna(out)] = None
+    missing = np.flatnonzero(pd.isna(out))
+    if parents is not None and len(missing):
+        geoms = grids.geometry.to_numpy()[missing]
+        units = parents.geometry.to_numpy()
+        gi, ui = shapely.STRtree(units).query(geoms, predicate="intersects")
+        area = shapely.area(shapely.intersection(geoms[gi], units[ui]))
+        unit_ids = parents["unit_id"].to_numpy(dtype=object)
+        order = np.lexsort((unit_ids[ui].astype(str), -area, gi))
+        head = np.r_[True, gi[order][1:] != gi[order][:-1]] if len(order) else order.astype(bool)
+        out[missing[gi[order][head]]] = unit_ids[ui[order][head]]
+    return out
+
+
+def sorted_geometries(frame: gpd.GeoDataFrame | None, *, kind: Any, name: str) -> np.ndarray | None:
+    """Validate a layer and return its geometries, in a canonical order except for roads."""
+    if frame is None:
+        return None
+    layer = validate_layer(frame, kind=kind, name=name, allow_empty=True)
+    geoms = layer.geometry.to_numpy()
+    if kind != "roads":
+        geoms = geoms[np.argsort(shapely.to_wkb(geoms), kind="stable")]  # row order is irrelevant
+    return np.asarray(geoms)
+
+
+def unit_geometries(units: gpd.GeoDataFrame | None) -> np.ndarray | None:
+    """Polygons of the units (any id), in a canonical order."""
+    if units is None:
+        return None
+    if not isinstance(units, gpd.GeoDataFrame):
+        msg = f"layer 'units' must be a GeoDataFrame of polygons, got {type(units).__name__}"
+        raise LayerError(msg)
+    geoms = units.geometry.to_numpy()
+    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])
+    if not polygonal.all():
+        msg = (
+            f"layer 'units': {int((~polygonal).sum())} rows are not polygons; units are the "
+            "polygons grids are made of (building blocks, compounds, tessellation cells)"
+        )
+        raise LayerError(msg)
+    geoms = geoms[~shapely.is_empty(geoms)]
+    return np.asarray(geoms[np.argsort(shapely.to_wkb(geoms), kind="stable")])

@@ -55,19 +55,26 @@ left unchanged and reported as ``infeasible: ...`` with the reason.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from tqdm import tqdm
 
 from gridgov._core.gpkg import write_layers
 from gridgov._core.html import figure_html, page, pre, table_html, write_html
-from gridgov._plan_grids import Context, Grid, Ids, Log
+from gridgov._plan_grids import (
+    Context,
+    Grid,
+    Ids,
+    Log,
+    household_bounds,
+    parents_of,
+    sorted_geometries,
+    unit_geometries,
+)
 from gridgov._plan_merge import NEIGHBOURS, plan_merges, plan_recombinations
 from gridgov._plan_split import EXTRA_PARTS, plan_splits
 from gridgov.atoms import MAX_ATOMS, MIN_BLOCK_SHARE
@@ -75,7 +82,6 @@ from gridgov.changes import Changes, changed_rows
 from gridgov.check import check
 from gridgov.compare import compare_prepared, owners
 from gridgov.crs import require_metric
-from gridgov.errors import LayerError
 from gridgov.layers import validate_layer
 from gridgov.partition import BALANCE_TOLERANCE, SWEEP_ANGLES
 from gridgov.rules import RuleSet
@@ -233,45 +239,6 @@ class Plan:
 # the public function
 
 
-def _bounds(rules: RuleSet, kind: str) -> tuple[float, float]:
-    """Household bounds of a grid kind; a missing bound or a disabled rule is 0 or infinity."""
-    low, high = rules.household_bounds(kind)
-    if low is None or not rules.enabled("scale.too_few_households"):
-        low = 0.0
-    if high is None or not rules.enabled("scale.too_many_households"):
-        high = math.inf
-    return float(low), float(high)
-
-
-def _parents(grids: gpd.GeoDataFrame, parents: gpd.GeoDataFrame | None) -> np.ndarray:
-    """Parent of every grid: ``parent_id``, else the parent unit of largest overlap."""
-    out = np.full(len(grids), None, dtype=object)
-    if "parent_id" in grids.columns:
-        out = grids["parent_id"].to_numpy(dtype=object).copy()
-        out[pd.isna(out)] = None
-    missing = np.flatnonzero(pd.isna(out))
-    if parents is not None and len(missing):
-        geoms = grids.geometry.to_numpy()[missing]
-        units = parents.geometry.to_numpy()
-        gi, ui = shapely.STRtree(units).query(geoms, predicate="intersects")
-        area = shapely.area(shapely.intersection(geoms[gi], units[ui]))
-        unit_ids = parents["unit_id"].to_numpy(dtype=object)
-        order = np.lexsort((unit_ids[ui].astype(str), -area, gi))
-        head = np.r_[True, gi[order][1:] != gi[order][:-1]] if len(order) else order.astype(bool)
-        out[missing[gi[order][head]]] = unit_ids[ui[order][head]]
-    return out
-
-
-def _geometries(frame: gpd.GeoDataFrame | None, *, kind: Any, name: str) -> np.ndarray | None:
-    if frame is None:
-        return None
-    layer = validate_layer(frame, kind=kind, name=name, allow_empty=True)
-    geoms = layer.geometry.to_numpy()
-    if kind != "roads":
-        geoms = geoms[np.argsort(shapely.to_wkb(geoms), kind="stable")]  # row order is irrelevant
-    return np.asarray(geoms)
-
-
 def propose(
     layer: gpd.GeoDataFrame,
     households: gpd.GeoDataFrame,
@@ -401,10 +368,10 @@ def propose(
         if "kind" in grids.columns
         else np.full(len(grids), "comprehensive", dtype=object)
     )
-    parent_of = _parents(grids, parents)
+    parent_of = parents_of(grids, parents)
     current = []
     for row, grid_id in enumerate(ids_in):
-        low, high = _bounds(rules, str(kinds[row]))
+        low, high = household_bounds(rules, str(kinds[row]))
         current.append(
             Grid(
                 str(grid_id),
@@ -424,9 +391,9 @@ def propose(
     context = Context(
         points=households.geometry.to_numpy(),
         owner=owner,
-        units=_unit_geometries(units),
-        roads=_geometries(roads, kind="roads", name="roads"),
-        buildings=_geometries(buildings, kind="buildings", name="buildings"),
+        units=unit_geometries(units),
+        roads=sorted_geometries(roads, kind="roads", name="roads"),
+        buildings=sorted_geometries(buildings, kind="buildings", name="buildings"),
         attempts=attempts,
         seed=seed,
         sliver_width=rules.sliver_width if rules.enabled("boundary.sliver") else 0.0,
@@ -455,25 +422,6 @@ def propose(
         rules=rules,
     )
     return Plan(layer=new_layer, changes=changes, findings=findings)
-
-
-def _unit_geometries(units: gpd.GeoDataFrame | None) -> np.ndarray | None:
-    """Polygons of the units (any id), in a canonical order."""
-    if units is None:
-        return None
-    if not isinstance(units, gpd.GeoDataFrame):
-        msg = f"layer 'units' must be a GeoDataFrame of polygons, got {type(units).__name__}"
-        raise LayerError(msg)
-    geoms = units.geometry.to_numpy()
-    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])
-    if not polygonal.all():
-        msg = (
-            f"layer 'units': {int((~polygonal).sum())} rows are not polygons; units are the "
-            "polygons grids are made of (building blocks, compounds, tessellation cells)"
-        )
-        raise LayerError(msg)
-    geoms = geoms[~shapely.is_empty(geoms)]
-    return np.asarray(geoms[np.argsort(shapely.to_wkb(geoms), kind="stable")])
 
 
 def _assemble(grids: gpd.GeoDataFrame, current: list[Grid], *, id_column: str) -> gpd.GeoDataFrame:
