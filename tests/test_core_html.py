@@ -144,6 +144,14 @@ def test_write_layers_replaces_named_layers_and_keeps_others(tmp_path: Path) -> 
     assert _names(tmp_path) == ["out.gpkg"]
 
 
+def test_write_layers_can_replace_the_file_whole(tmp_path: Path) -> None:
+    target = tmp_path / "out.gpkg"
+    gpkg.write_layers(target, {"a": _frame("old"), "b": _frame("earlier run")}, what="tests")
+    gpkg.write_layers(target, {"a": _frame("new")}, what="tests", replace=True)
+    assert pyogrio.list_layers(target)[:, 0].tolist() == ["a"]
+    assert _names(tmp_path) == ["out.gpkg"]
+
+
 def test_write_layers_refuses_other_formats(tmp_path: Path) -> None:
     with pytest.raises(OptionError, match="tests are written to a GeoPackage"):
         gpkg.write_layers(tmp_path / "out.geojson", {"a": _frame("a")}, what="tests")

@@ -29,17 +29,21 @@ __all__ = ["atomic_update", "write_layer", "write_layers"]
 
 
 @contextlib.contextmanager
-def atomic_update(path: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_update(path: str | os.PathLike[str], *, replace: bool = False) -> Iterator[Path]:
     """Yield a temporary copy of `path` to write layers into; it replaces `path` on success.
 
-    When `path` does not exist the temporary path does not exist either (the
-    first writer creates it).  On any exception the temporary file is removed
-    and `path` is untouched.
+    When `path` does not exist, or with `replace`, the temporary path does not
+    exist (the first writer creates it): the result then holds only the layers
+    written now.  On any exception the temporary file is removed and `path` is
+    untouched.
 
     Parameters
     ----------
     path : path-like
         The GeoPackage.
+    replace : bool, default False
+        Replace the file whole instead of updating it (no layer of an earlier
+        file is kept).
 
     Yields
     ------
@@ -59,7 +63,7 @@ def atomic_update(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     final = Path(path)
     with atomic_path(final) as tmp:
-        if final.is_file():
+        if final.is_file() and not replace:
             shutil.copy2(final, tmp)
         yield tmp
 
@@ -89,12 +93,14 @@ def write_layers(
     layers: Mapping[str, pd.DataFrame],
     *,
     what: str,
+    replace: bool = False,
     **kwargs: Any,
 ) -> None:
     """Write `layers` (name to frame, in order) into the GeoPackage `path` in one atomic step.
 
     Layers of those names are replaced, other layers of an existing file
-    are kept; nothing changes under `path` unless every layer is written.
+    are kept (unless `replace`); nothing changes under `path` unless every
+    layer is written.
 
     Parameters
     ----------
@@ -104,6 +110,8 @@ def write_layers(
         The layers, written in order by :func:`write_layer`.
     what : str
         What is written (plural), for the error message.
+    replace : bool, default False
+        Replace an existing file whole (see :func:`atomic_update`).
     **kwargs
         Passed to :meth:`geopandas.GeoDataFrame.to_file` for every layer with geometry.
 
@@ -126,6 +134,6 @@ def write_layers(
     if Path(path).suffix.lower() != ".gpkg":
         msg = f"{what} are written to a GeoPackage with several layers; got {str(path)!r}"
         raise OptionError(msg)
-    with atomic_update(path) as tmp:
+    with atomic_update(path, replace=replace) as tmp:
         for name, frame in layers.items():
             write_layer(frame, tmp, layer=name, **kwargs)
