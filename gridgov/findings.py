@@ -396,7 +396,9 @@ class Findings(gpd.GeoDataFrame):  # type: ignore[misc]
 
         html = findings_to_html(self, layer=layer, title=title, max_rows=max_rows)
         if path is not None:
-            Path(path).write_text(html, encoding="utf-8")
+            from gridgov._core.html import write_html  # atomic: no partial report on failure
+
+            write_html(Path(path), html)
         return html
 
 

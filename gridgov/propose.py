@@ -55,47 +55,38 @@ left unchanged and reported as ``infeasible: ...`` with the reason.
 
 from __future__ import annotations
 
-import math
-import re
-import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
-import shapely
 from tqdm import tqdm
 
-from gridgov.atoms import MAX_ATOMS, MIN_BLOCK_SHARE, Atoms, make_atoms
+from gridgov._core.gpkg import write_layers
+from gridgov._core.html import figure_html, page, pre, table_html, write_html
+from gridgov._plan_grids import (
+    Context,
+    Grid,
+    Ids,
+    Log,
+    household_bounds,
+    parents_of,
+    sorted_geometries,
+    unit_geometries,
+)
+from gridgov._plan_merge import NEIGHBOURS, plan_merges, plan_recombinations
+from gridgov._plan_split import EXTRA_PARTS, plan_splits
+from gridgov.atoms import MAX_ATOMS, MIN_BLOCK_SHARE
+from gridgov.changes import Changes, changed_rows
 from gridgov.check import check
-from gridgov.compare import (
-    Changes,
-    _changed_rows,
-    _compare,
-    _figure_html,
-    _owners,
-    _page,
-    _pre,
-    _table_html,
-    _write,
-)
+from gridgov.compare import compare_prepared, owners
 from gridgov.crs import require_metric
-from gridgov.errors import GridgovError, LayerError
-from gridgov.graph import (
-    BALANCE_TOLERANCE,
-    SWEEP_ANGLES,
-    PartitionGraph,
-    adjacency,
-    balanced_partition,
-)
 from gridgov.layers import validate_layer
+from gridgov.partition import BALANCE_TOLERANCE, SWEEP_ANGLES
 from gridgov.rules import RuleSet
-from gridgov.rules._base import buffer_difference
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
     from pathlib import Path
 
     from matplotlib.figure import Figure
@@ -116,14 +107,6 @@ __all__ = [
 
 #: How many seeded spanning-tree attempts a split makes for each number of parts.
 ATTEMPTS = 24
-#: How many parts beyond the smallest feasible number a split may try.
-EXTRA_PARTS = 2
-#: How many neighbours (longest shared boundary first) a recombination considers.
-NEIGHBOURS = 4
-_SNAP = 0.01  # metres: neighbouring grids closer than this share a boundary
-_PRECISION = 0.001  # metres: grid of the fallback overlay when GEOS fails at full precision
-_CODE = re.compile(r"^\d{15}$")
-_COMMUNITY = re.compile(r"^\d{12}$")
 
 
 @dataclass(frozen=True)
@@ -199,7 +182,8 @@ class Plan:
         Parameters
         ----------
         path : path-like, optional
-            Where to write the report; when omitted only the HTML is returned.
+            Where to write the report (atomically: a failed write leaves no
+            file); when omitted only the HTML is returned.
         title : str, default "gridgov plan"
             Title of the page.
 
@@ -209,15 +193,18 @@ class Plan:
             The HTML document.
         """
         sections = [
-            ("Summary", _pre(self.summary())),
-            ("Current and proposed edition", _figure_html(self.plot())),
-            ("Changes", _table_html(_changed_rows(self.changes))),
+            ("Summary", pre(self.summary())),
+            ("Current and proposed edition", figure_html(self.plot())),
+            ("Changes", table_html(changed_rows(self.changes))),
         ]
         findings = self.findings
         if len(findings):
             table = pd.DataFrame(findings).drop(columns=findings.geometry.name)
-            sections.append(("Findings on the new edition", _table_html(table)))
-        return _page(title, sections, path)
+            sections.append(("Findings on the new edition", table_html(table)))
+        document = page(title, sections, lang="zh")
+        if path is not None:
+            write_html(path, document)
+        return document
 
     def to_file(self, filename: str | Path, **kwargs: Any) -> None:
         """Write the plan to one GeoPackage.
@@ -229,530 +216,27 @@ class Plan:
         Parameters
         ----------
         filename : str or Path
-            Path of the GeoPackage (``.gpkg``).
+            Path of the GeoPackage (``.gpkg``); existing layers of those names
+            are replaced, other layers kept.  The file is written atomically:
+            a failed write leaves it as it was (or no file).
         **kwargs
             Passed to :meth:`geopandas.GeoDataFrame.to_file`.
+
+        Raises
+        ------
+        OptionError
+            When `filename` does not end in ``.gpkg`` (also a ``ValueError``).
         """
-        _write(self.layer, filename, layer="next_edition", **kwargs)
+        layers: dict[str, pd.DataFrame] = {"next_edition": self.layer}
         findings = gpd.GeoDataFrame(self.findings)
         if len(findings):
-            _write(findings, filename, layer="findings", **kwargs)
-        self.changes.to_file(filename, **kwargs)
-
-
-# ---------------------------------------------------------------------------
-# the grids being redesigned
-
-
-@dataclass
-class _Grid:
-    grid_id: str
-    geometry: Any
-    load: int
-    parent: str | None
-    kind: str
-    low: float
-    high: float
-    row: int  # position of the input row the grid inherits its attributes from
-    sources: tuple[str, ...]  # the input grids it is made of
-    status: str = "kept"  # kept | new | reshaped
-    frozen: str | None = None  # why it cannot be redesigned (invalid geometry)
-
-    def derive(
-        self, grid_id: str, geometry: Any, load: int, *, sources: list[_Grid] | None = None
-    ) -> _Grid:
-        """Return a grid made from this one (and `sources`): same parent, kind, bounds, row."""
-        made_of = sorted({s for grid in (sources or [self]) for s in grid.sources})
-        status = "reshaped" if grid_id == self.grid_id and self.status != "new" else "new"
-        return _Grid(
-            grid_id, geometry, load, self.parent, self.kind, self.low, self.high, self.row,
-            tuple(made_of), status,
-        )  # fmt: skip
-
-
-@dataclass
-class _Context:
-    points: np.ndarray  # household points
-    owner: np.ndarray  # grid id of each household in the input layer (None: uncovered)
-    units: np.ndarray | None
-    roads: np.ndarray | None
-    buildings: np.ndarray | None
-    attempts: int
-    seed: int
-    sliver_width: float = 0.0  # thin parts a cut must not leave (RuleSet.sliver_width)
-    min_sliver_area: float = 0.0
-    cache: dict[str, Atoms] = field(default_factory=dict)
-
-    def atoms(self, grid: _Grid) -> Atoms:
-        if grid.grid_id not in self.cache:
-            points = self.points[self.owner == grid.grid_id]
-            self.cache[grid.grid_id] = make_atoms(
-                grid.geometry, points, units=self.units, roads=self.roads, buildings=self.buildings
-            )
-        return self.cache[grid.grid_id]
-
-    def redraw(self, old: list[_Grid], new: list[_Grid]) -> None:
-        """Hand the households of the `old` grids to the `new` ones that cover them."""
-        mask = np.isin(self.owner, [grid.grid_id for grid in old])
-        for grid in old:
-            self.cache.pop(grid.grid_id, None)
-        geoms = np.array([grid.geometry for grid in new], dtype=object)
-        ids = np.array([grid.grid_id for grid in new], dtype=object)
-        point, hit = shapely.STRtree(geoms).query(self.points[mask], predicate="intersects")
-        order = np.lexsort((ids[hit].astype(str), point))
-        first = np.r_[True, point[order][1:] != point[order][:-1]] if len(order) else order > 0
-        owner = np.full(int(mask.sum()), None, dtype=object)
-        owner[point[order][first]] = ids[hit[order][first]]
-        self.owner[mask] = owner
-
-    def rng(self, grid_id: str) -> np.random.Generator:
-        """Return a generator of its own for each grid: plans do not depend on row order."""
-        return np.random.default_rng([self.seed, zlib.crc32(grid_id.encode())])
-
-
-class _Log:
-    """Why each input grid changed (notes) or could not be fixed (failures)."""
-
-    def __init__(self) -> None:
-        self.notes: dict[str, list[str]] = {}
-        self.failures: dict[str, str] = {}
-
-    def note(self, grids: Iterable[_Grid], text: str) -> None:
-        for grid in grids:
-            for source in grid.sources:
-                notes = self.notes.setdefault(source, [])
-                if text not in notes:
-                    notes.append(text)
-
-    def fail(self, grid: _Grid, text: str) -> None:
-        self.failures.setdefault(grid.grid_id, text)
-
-
-def _union(geoms: np.ndarray, *, coverage: bool) -> Any:
-    """Unite polygons: a coverage union when they are noded alike, else an overlay union.
-
-    A coverage union that comes out invalid falls back on the overlay union, and
-    an overlay that GEOS cannot resolve at full precision is retried on a 1 mm grid.
-    """
-    if len(geoms) == 1:
-        return geoms[0]
-    if coverage:
-        united = shapely.coverage_union_all(geoms)
-        if shapely.is_valid(united):
-            return united
-    try:
-        return shapely.union_all(geoms)
-    except shapely.errors.GEOSException:  # pragma: no cover - depends on GEOS robustness
-        return shapely.union_all(geoms, grid_size=_PRECISION)
-
-
-def _is_polygon(geom: Any) -> bool:
-    return bool(shapely.get_type_id(geom) == shapely.GeometryType.POLYGON)
-
-
-def _counts(load: float, low: float, high: float, *, first: int) -> list[int]:
-    """Numbers of parts (at least `first`, at most EXTRA_PARTS more) that can hold `load`."""
-    start = max(math.ceil(load / high), first)
-    return [k for k in range(start, start + EXTRA_PARTS + 1) if k * low <= load]
-
-
-def _divide(
-    atoms: Atoms, counts: list[int], grid: _Grid, context: _Context, key: str
-) -> tuple[list[Any], list[int]] | None:
-    """Partition the atoms into the first feasible number of parts of `counts`."""
-    rng = context.rng(key)
-    for parts in counts:
-        label = balanced_partition(
-            atoms.network,
-            parts=parts,
-            low=grid.low,
-            high=grid.high,
-            rng=rng,
-            attempts=context.attempts,
-        )
-        if label is None:
-            continue
-        geoms = [
-            _union(atoms.geoms[label == part], coverage=atoms.coverage) for part in range(parts)
-        ]
-        geoms = _without_thin_parts(geoms, context)
-        if all(_is_polygon(geom) for geom in geoms):
-            loads = np.bincount(label, weights=atoms.network.weight, minlength=parts)
-            return geoms, loads.astype(int).tolist()
-    return None
-
-
-def _without_thin_parts(geoms: list[Any], context: _Context) -> list[Any]:
-    """Give the thin parts a cut leaves in one part to the neighbour they run along.
-
-    Cutting a grid along the edges of its atoms can leave strips thinner than
-    ``sliver_width`` where a part meets the grid's boundary at a narrow angle:
-    the finding ``boundary.sliver``.  Each such strip of a part whose thin area
-    exceeds ``min_sliver_area`` moves to the other part sharing most of its
-    boundary -- unless it holds a household, or moving it would split a part.
-    Area is conserved and no household changes part, so loads are unchanged.
-    A loop over the few parts of one split, not over households.
-    """
-    radius = context.sliver_width / 2.0
-    if len(geoms) < 2 or radius <= 0:
-        return geoms
-    parts = np.array(geoms, dtype=object)
-    eroded = shapely.buffer(parts, -radius, join_style="mitre", mitre_limit=5.0)
-    opened = shapely.buffer(eroded, radius, join_style="mitre", mitre_limit=5.0)
-    thin = buffer_difference(parts, opened)  # GEOS buffers of odd parts can be invalid
-    homes = shapely.STRtree(context.points)
-    for i in np.flatnonzero(shapely.area(thin) > context.min_sliver_area):
-        for piece in shapely.get_parts(thin[i]):
-            if shapely.area(piece) <= 1e-6 or len(homes.query(piece, predicate="intersects")):
-                continue
-            rim = shapely.boundary(piece)
-            shared = np.array(
-                [
-                    0.0 if j == i else shapely.length(shapely.intersection(rim, parts[j]))
-                    for j in range(len(parts))
-                ]
-            )
-            j = int(np.argmax(shared))
-            if shared[j] <= 0:
-                continue
-            losing = shapely.difference(parts[i], piece)
-            gaining = shapely.union(parts[j], piece)
-            if _is_polygon(losing) and _is_polygon(gaining):
-                parts[i], parts[j] = losing, gaining
-    return list(parts)
-
-
-def _split(grid: _Grid, context: _Context) -> tuple[list[tuple[Any, int]] | None, str]:
-    """Split an overloaded grid: the parts, or None and why not."""
-    bound = f"{grid.low:,.0f}–{grid.high:,.0f}"
-    atoms = context.atoms(grid)
-    network = atoms.network
-    heaviest = float(network.weight.max()) if len(network.weight) else 0.0
-    if heaviest > grid.high:
-        where = "building" if context.buildings is not None else "location"
-        return None, f"one {where} holds {heaviest:,.0f} households, above {grid.high:,.0f}"
-    if not nx.is_connected(network.graph):
-        return None, "the grid is not one polygon"
-    counts = _counts(grid.load, grid.low, grid.high, first=2)
-    if not counts:
-        return None, f"{grid.load:,} households cannot be divided into parts of {bound}"
-    found = _divide(atoms, counts, grid, context, grid.grid_id)
-    if found is None:
-        tried = " or ".join(map(str, counts))
-        return None, (
-            f"no contiguous split into {tried} parts of {bound} households found "
-            f"in {context.attempts} attempts"
-        )
-    return list(zip(*found, strict=True)), atoms.kind
-
-
-def _combined(parts: list[Atoms]) -> Atoms:
-    """Join the atoms of adjacent grids in one graph; old grid boundaries count as blocks."""
-    geoms = np.concatenate([atoms.geoms for atoms in parts])
-    offsets = np.cumsum([0] + [len(atoms.geoms) for atoms in parts])
-    blocks = np.concatenate(
-        [atoms.network.blocks * len(parts) + index for index, atoms in enumerate(parts)]
-    )
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(geoms)))
-    for atoms, offset in zip(parts, offsets, strict=False):
-        graph.add_weighted_edges_from(
-            (
-                (u + offset, v + offset, d["length"])
-                for u, v, d in atoms.network.graph.edges(data=True)
-            ),
-            weight="length",
-        )
-    owner = np.repeat(np.arange(len(parts)), np.diff(offsets))
-    across = adjacency(geoms, tolerance=_SNAP)
-    graph.add_weighted_edges_from(
-        ((u, v, d["length"]) for u, v, d in across.edges(data=True) if owner[u] != owner[v]),
-        weight="length",
-    )
-    network = PartitionGraph(
-        graph,
-        np.concatenate([atoms.network.weight for atoms in parts]),
-        blocks,
-        np.concatenate([atoms.network.xy for atoms in parts]),
-    )
-    kinds = {atoms.kind for atoms in parts} - {""}
-    return Atoms(geoms, network, ", ".join(sorted(kinds)), coverage=False)
-
-
-def _recombine(cluster: list[_Grid], context: _Context, ids: _Ids) -> list[_Grid] | None:
-    """Redraw a cluster of adjacent grids into parts within bounds (a ReCom step).
-
-    A part keeps the id of the one old grid it mostly is (at least half of
-    both); other parts get new ids.
-    """
-    first = cluster[0]
-    total = sum(grid.load for grid in cluster)
-    counts = _counts(total, first.low, first.high, first=1)
-    counts = sorted(set(counts) - {1}, key=lambda k: (k != len(cluster), k))
-    if not counts:
-        return None
-    atoms = _combined([context.atoms(grid) for grid in cluster])
-    if not nx.is_connected(atoms.network.graph):
-        return None
-    key = ">".join(sorted(grid.grid_id for grid in cluster))
-    found = _divide(atoms, counts, first, context, key)
-    if found is None:
-        return None
-    geoms, loads = found
-    olds = np.array([grid.geometry for grid in cluster], dtype=object)
-    parts = np.array(geoms, dtype=object)
-    shared = shapely.area(shapely.intersection(parts[:, None], olds[None, :]))
-    # a part continues an old grid when it holds most of that grid, that grid makes most of
-    # the part, and no other old grid is mostly in it (else it is a merge: a new grid)
-    mostly_old = shared >= 0.5 * shapely.area(olds)[None, :]
-    mostly_part = shared >= 0.5 * shapely.area(parts)[:, None]
-    heir = {
-        int(p): int(np.flatnonzero(mostly_old[p])[0])
-        for p in range(len(parts))
-        if mostly_old[p].sum() == 1 and mostly_part[p, np.flatnonzero(mostly_old[p])[0]]
-    }
-    out = []
-    for index in sorted(range(len(geoms)), key=lambda i: _reading_order(geoms[i])):
-        if index in heir:
-            old = cluster[heir[index]]
-            out.append(old.derive(old.grid_id, geoms[index], loads[index]))
-        else:
-            source = cluster[int(np.argmax(shared[index]))]
-            contributors = [
-                grid for grid, area in zip(cluster, shared[index], strict=True) if area > 0
-            ]
-            new_id = ids.new(first.grid_id, first.parent)
-            out.append(source.derive(new_id, geoms[index], loads[index], sources=contributors))
-    return out
-
-
-class _Ids:
-    """New grid ids: 12-digit community code + the next free 3-digit sequence number."""
-
-    def __init__(self, ids: Iterable[str]) -> None:
-        self.used = set(ids)
-        self.top: dict[str, int] = {}
-        for grid_id in self.used:
-            if _CODE.match(grid_id):
-                community = grid_id[:12]
-                self.top[community] = max(self.top.get(community, 0), int(grid_id[12:]))
-
-    def new(self, source: str, parent: str | None) -> str:
-        if parent is not None and _COMMUNITY.match(parent):
-            community: str | None = parent
-        else:
-            community = source[:12] if _CODE.match(source) else None
-        if community is None:
-            number = 1
-            while f"{source}-{number}" in self.used:
-                number += 1
-            grid_id = f"{source}-{number}"
-        else:
-            sequence = self.top.get(community, 0) + 1
-            if sequence > 999:
-                msg = f"community {community} has no free grid sequence number left (001-999)"
-                raise GridgovError(msg)
-            self.top[community] = sequence
-            grid_id = f"{community}{sequence:03d}"
-        self.used.add(grid_id)
-        return grid_id
-
-
-def _plan_splits(
-    grids: list[_Grid], context: _Context, ids: _Ids, log: _Log, bar: tqdm[Any]
-) -> list[_Grid]:
-    out: list[_Grid] = []
-    for grid in grids:
-        if grid.load <= grid.high or grid.frozen:
-            out.append(grid)
-            continue
-        parts, why = _split(grid, context)
-        bar.update()
-        if parts is None:
-            log.fail(grid, why)
-            out.append(grid)
-            continue
-        ordered = sorted(parts, key=lambda part: _reading_order(part[0]))
-        new = [
-            grid.derive(ids.new(grid.grid_id, grid.parent), geom, load) for geom, load in ordered
-        ]
-        context.redraw([grid], new)
-        along = f" along {why}" if why else ""
-        log.note(
-            [grid],
-            f"too many households: {grid.load:,} > {grid.high:,.0f}; "
-            f"split into {len(parts)} contiguous parts{along}",
-        )
-        out.extend(new)
-    return out
-
-
-def _reading_order(geom: Any) -> tuple[float, float]:
-    point = shapely.point_on_surface(geom)
-    return (-round(point.y, 3), round(point.x, 3))
-
-
-def _same_side(a: _Grid, b: _Grid) -> bool:
-    """Whether two grids may be redrawn together: same parent and kind, both valid."""
-    return a.parent == b.parent and a.kind == b.kind and not a.frozen and not b.frozen
-
-
-def _plan_merges(grids: list[_Grid], context: _Context, ids: _Ids, log: _Log) -> list[_Grid]:
-    geoms = np.array([grid.geometry for grid in grids], dtype=object)
-    graph = adjacency(geoms, tolerance=_SNAP)
-    taken: set[int] = set()
-    merged: list[_Grid] = []
-    under = sorted(
-        (
-            i
-            for i, grid in enumerate(grids)
-            if grid.load < grid.low and grid.status == "kept" and not grid.frozen
-        ),
-        key=lambda i: (grids[i].load, grids[i].grid_id),
-    )
-    for start in under:
-        if start in taken:
-            continue
-        first = grids[start]
-        group, total = [start], first.load
-        while total < first.low:
-            shared: dict[int, float] = {}
-            for member in group:
-                for other, data in graph[member].items():
-                    shared[other] = shared.get(other, 0.0) + data["length"]
-            options = [
-                (int(total + grids[c].load < first.low), -length, total + grids[c].load,
-                 grids[c].grid_id, c)
-                for c, length in shared.items()
-                if c not in group and c not in taken and grids[c].status == "kept"
-                and _same_side(grids[c], first) and total + grids[c].load <= first.high
-            ]  # fmt: skip
-            if not options:
-                break
-            choice = min(options)
-            group.append(choice[-1])
-            total += grids[choice[-1]].load
-        union = shapely.union_all(geoms[group]) if len(group) > 1 else None
-        if total < first.low or union is None or not _is_polygon(union):
-            log.fail(
-                first,
-                f"no adjacent grid of the same parent and kind brings its {first.load:,} "
-                f"households within {first.low:,.0f}–{first.high:,.0f}",
-            )
-            continue
-        taken.update(group)
-        members = [grids[i] for i in group]
-        heir = min(members, key=lambda grid: (-grid.load, grid.grid_id))
-        new = heir.derive(ids.new(first.grid_id, first.parent), union, total, sources=members)
-        context.redraw(members, [new])
-        others = ", ".join(sorted(grid.grid_id for grid in members if grid is not first))
-        log.note(
-            members,
-            f"too few households in {first.grid_id}: {first.load:,} < {first.low:,.0f}; "
-            f"merged with {others}",
-        )
-        merged.append(new)
-    return [grid for i, grid in enumerate(grids) if i not in taken] + merged
-
-
-def _neighbours(grids: list[_Grid], index: int) -> list[int]:
-    """Adjacent grids of the same parent and kind, longest shared boundary first."""
-    geoms = np.array([grid.geometry for grid in grids], dtype=object)
-    grid = grids[index]
-    near = shapely.STRtree(geoms).query(grid.geometry, predicate="dwithin", distance=_SNAP)
-    near = np.array([i for i in near if i != index and _same_side(grids[i], grid)], dtype=int)
-    if len(near) == 0:
-        return []
-    ring = shapely.boundary(grid.geometry)
-    length = shapely.length(shapely.intersection(ring, shapely.buffer(geoms[near], _SNAP)))
-    order = sorted(
-        (i for i in range(len(near)) if length[i] > 10 * _SNAP),
-        key=lambda i: (-length[i], grids[near[i]].grid_id),
-    )
-    return [int(near[i]) for i in order[:NEIGHBOURS]]
-
-
-def _plan_recombinations(
-    grids: list[_Grid], context: _Context, ids: _Ids, log: _Log
-) -> list[_Grid]:
-    """Fix what splits and merges left out of bounds by redrawing it with its neighbours."""
-    current = list(grids)
-    pending = sorted(
-        grid.grid_id
-        for grid in grids
-        if grid.status == "kept" and not grid.frozen and not grid.low <= grid.load <= grid.high
-    )
-    for grid_id in pending:
-        index = next((i for i, grid in enumerate(current) if grid.grid_id == grid_id), None)
-        if index is None or current[index].status != "kept":
-            continue  # already redrawn with another grid
-        grid = current[index]
-        near = _neighbours(current, index)
-        clusters = [[index, other] for other in near]
-        clusters += [[index, a, b] for i, a in enumerate(near) for b in near[i + 1 :]]
-        for cluster in clusters:
-            members = [current[i] for i in cluster]
-            redrawn = _recombine(members, context, ids)
-            if redrawn is None:
-                continue
-            context.redraw(members, redrawn)
-            why = (
-                f"{grid.load:,} > {grid.high:,.0f}"
-                if grid.load > grid.high
-                else f"{grid.load:,} < {grid.low:,.0f}"
-            )
-            together = ", ".join(sorted(member.grid_id for member in members))
-            log.note(
-                members,
-                f"households in {grid.grid_id}: {why}; adjacent grids {together} "
-                f"redrawn as {len(redrawn)}",
-            )
-            current = [g for i, g in enumerate(current) if i not in cluster] + redrawn
-            break
-    return current
+            layers["findings"] = findings
+        layers.update(self.changes.layers())
+        write_layers(filename, layers, what="plans", **kwargs)
 
 
 # ---------------------------------------------------------------------------
 # the public function
-
-
-def _bounds(rules: RuleSet, kind: str) -> tuple[float, float]:
-    """Household bounds of a grid kind; a missing bound or a disabled rule is 0 or infinity."""
-    low, high = rules.household_bounds(kind)
-    if low is None or not rules.enabled("scale.too_few_households"):
-        low = 0.0
-    if high is None or not rules.enabled("scale.too_many_households"):
-        high = math.inf
-    return float(low), float(high)
-
-
-def _parents(grids: gpd.GeoDataFrame, parents: gpd.GeoDataFrame | None) -> np.ndarray:
-    """Parent of every grid: ``parent_id``, else the parent unit of largest overlap."""
-    out = np.full(len(grids), None, dtype=object)
-    if "parent_id" in grids.columns:
-        out = grids["parent_id"].to_numpy(dtype=object).copy()
-        out[pd.isna(out)] = None
-    missing = np.flatnonzero(pd.isna(out))
-    if parents is not None and len(missing):
-        geoms = grids.geometry.to_numpy()[missing]
-        units = parents.geometry.to_numpy()
-        gi, ui = shapely.STRtree(units).query(geoms, predicate="intersects")
-        area = shapely.area(shapely.intersection(geoms[gi], units[ui]))
-        unit_ids = parents["unit_id"].to_numpy(dtype=object)
-        order = np.lexsort((unit_ids[ui].astype(str), -area, gi))
-        head = np.r_[True, gi[order][1:] != gi[order][:-1]] if len(order) else order.astype(bool)
-        out[missing[gi[order][head]]] = unit_ids[ui[order][head]]
-    return out
-
-
-def _geometries(frame: gpd.GeoDataFrame | None, *, kind: Any, name: str) -> np.ndarray | None:
-    if frame is None:
-        return None
-    layer = validate_layer(frame, kind=kind, name=name, allow_empty=True)
-    geoms = layer.geometry.to_numpy()
-    if kind != "roads":
-        geoms = geoms[np.argsort(shapely.to_wkb(geoms), kind="stable")]  # row order is irrelevant
-    return np.asarray(geoms)
 
 
 def propose(
@@ -876,7 +360,7 @@ def propose(
     households = validate_layer(households, kind="households", allow_empty=True)
     if parents is not None:
         parents = validate_layer(parents, kind="jurisdiction", name="parents")
-    owner = _owners(households, grids, id_column=id_column)
+    owner = owners(households, grids, id_column=id_column)
     ids_in = grids[id_column].to_numpy(dtype=object)
     loads = pd.Series(owner).value_counts().reindex(ids_in, fill_value=0).to_numpy()
     kinds = (
@@ -884,12 +368,12 @@ def propose(
         if "kind" in grids.columns
         else np.full(len(grids), "comprehensive", dtype=object)
     )
-    parent_of = _parents(grids, parents)
+    parent_of = parents_of(grids, parents)
     current = []
     for row, grid_id in enumerate(ids_in):
-        low, high = _bounds(rules, str(kinds[row]))
+        low, high = household_bounds(rules, str(kinds[row]))
         current.append(
-            _Grid(
+            Grid(
                 str(grid_id),
                 grids.geometry.iloc[row],
                 int(loads[row]),
@@ -904,27 +388,29 @@ def propose(
                 else None,
             )
         )
-    context = _Context(
+    context = Context(
         points=households.geometry.to_numpy(),
         owner=owner,
-        units=_unit_geometries(units),
-        roads=_geometries(roads, kind="roads", name="roads"),
-        buildings=_geometries(buildings, kind="buildings", name="buildings"),
+        units=unit_geometries(units),
+        roads=sorted_geometries(roads, kind="roads", name="roads"),
+        buildings=sorted_geometries(buildings, kind="buildings", name="buildings"),
         attempts=attempts,
         seed=seed,
         sliver_width=rules.sliver_width if rules.enabled("boundary.sliver") else 0.0,
         min_sliver_area=rules.min_sliver_area,
     )
-    ids = _Ids(str(i) for i in ids_in)
-    log = _Log()
+    ids = Ids(str(i) for i in ids_in)
+    log = Log()
     out_of_bounds = sum(not grid.low <= grid.load <= grid.high for grid in current)
     with tqdm(total=out_of_bounds, disable=not progress, desc="propose", unit="grid") as bar:
-        current = _plan_splits(current, context, ids, log, bar)
-        current = _plan_merges(current, context, ids, log)
-        current = _plan_recombinations(current, context, ids, log)
+        current = plan_splits(current, context, ids, log, bar)
+        current = plan_merges(current, context, ids, log)
+        current = plan_recombinations(current, context, ids, log)
         bar.update(bar.total - bar.n)
     new_layer = _assemble(grids, current, id_column=id_column)
-    changes = _compare(grids, new_layer, households, share_tolerance=0.01, id_column=id_column)
+    changes = compare_prepared(
+        grids, new_layer, households, share_tolerance=0.01, id_column=id_column
+    )
     _explain(changes, current, log)
     findings = check(
         new_layer.rename(columns={id_column: "grid_id"}) if id_column != "grid_id" else new_layer,
@@ -938,26 +424,7 @@ def propose(
     return Plan(layer=new_layer, changes=changes, findings=findings)
 
 
-def _unit_geometries(units: gpd.GeoDataFrame | None) -> np.ndarray | None:
-    """Polygons of the units (any id), in a canonical order."""
-    if units is None:
-        return None
-    if not isinstance(units, gpd.GeoDataFrame):
-        msg = f"layer 'units' must be a GeoDataFrame of polygons, got {type(units).__name__}"
-        raise LayerError(msg)
-    geoms = units.geometry.to_numpy()
-    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])
-    if not polygonal.all():
-        msg = (
-            f"layer 'units': {int((~polygonal).sum())} rows are not polygons; units are the "
-            "polygons grids are made of (building blocks, compounds, tessellation cells)"
-        )
-        raise LayerError(msg)
-    geoms = geoms[~shapely.is_empty(geoms)]
-    return np.asarray(geoms[np.argsort(shapely.to_wkb(geoms), kind="stable")])
-
-
-def _assemble(grids: gpd.GeoDataFrame, current: list[_Grid], *, id_column: str) -> gpd.GeoDataFrame:
+def _assemble(grids: gpd.GeoDataFrame, current: list[Grid], *, id_column: str) -> gpd.GeoDataFrame:
     """Build the new edition: kept rows as they were, new and reshaped rows from a source row."""
     kept_ids = {grid.grid_id for grid in current if grid.status == "kept"}
     kept = grids[grids[id_column].isin(kept_ids)]
@@ -978,7 +445,7 @@ def _assemble(grids: gpd.GeoDataFrame, current: list[_Grid], *, id_column: str) 
     return gpd.GeoDataFrame(out.reset_index(drop=True), geometry=grids.geometry.name, crs=grids.crs)
 
 
-def _explain(changes: Changes, current: list[_Grid], log: _Log) -> None:
+def _explain(changes: Changes, current: list[Grid], log: Log) -> None:
     """Write the reasons into ``changes.reason``, with the loads the new edition really has."""
     after = changes.loads["after"] if changes.loads is not None else None
     unfixed = {

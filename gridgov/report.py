@@ -9,11 +9,8 @@ back :meth:`Findings.plot <gridgov.findings.Findings.plot>`,
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
-import io
-import math
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -21,6 +18,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridgov._core.html import (
+    badge,
+    figure_png,
+    html_table,
+    number,
+    page,
+    png_html,
+    td,
+    tr,
+)
 from gridgov.findings import ID_COLUMNS, PRINCIPLES, SEVERITIES
 
 if TYPE_CHECKING:
@@ -294,17 +301,13 @@ def _small(geoms: np.ndarray, extent: tuple[float, float, float, float] | None) 
 def map_png(findings: Findings, *, layer: gpd.GeoDataFrame | None = None, dpi: int = 110) -> bytes:
     """Return the map of :func:`plot_findings` as PNG bytes."""
     _matplotlib()
-    import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(10.5, 8.5))
     ax = fig.add_subplot()
     plot_findings(findings, ax=ax, layer=layer, title="")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    plt.close(fig)
-    return buffer.getvalue()
+    return figure_png(fig, dpi=dpi)
 
 
 def explore_findings(
@@ -366,76 +369,39 @@ def explore_findings(
 
 # --------------------------------------------------------------------------- HTML
 
-_CSS = """
-body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif;
-       margin: 2em auto; max-width: 1150px; color: #252525; line-height: 1.4; padding: 0 1em; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; }
-h2 { font-size: 1.2em; margin-top: 1.8em; border-bottom: 1px solid #d9d9d9; padding-bottom: 0.2em; }
-.meta { color: #737373; font-size: 0.9em; }
-.headline { font-size: 1.25em; padding: 0.6em 0.9em; border-radius: 6px; margin: 1em 0; }
-.ok { background: #e5f5e0; border-left: 6px solid #31a354; }
-.bad { background: #fee0d2; border-left: 6px solid #d7301f; }
-table { border-collapse: collapse; font-size: 0.88em; margin: 0.5em 0; }
-th, td { border-bottom: 1px solid #e5e5e5; padding: 0.25em 0.7em; text-align: left;
-         vertical-align: top; }
-th { background: #f5f5f5; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.principle td { background: #fafafa; font-weight: 600; }
-.sev { display: inline-block; padding: 0 0.45em; border-radius: 3px; color: white;
-       font-size: 0.85em; }
-.sev-error { background: #d7301f; } .sev-warning { background: #e08214; }
-.sev-info { background: #3182bd; }
-img.map { max-width: 100%; border: 1px solid #e5e5e5; }
-code { font-size: 0.95em; }
-"""
 
-
-def _number(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if math.isinf(value):
-        return "∞"
-    if float(value).is_integer() and abs(value) < 1e12:
-        return f"{value:,.0f}"
-    if abs(value) < 10:
-        return f"{value:.3g}"
-    return f"{value:,.1f}"
-
-
-def _badge(severity: str) -> str:
-    return f'<span class="sev sev-{html.escape(severity)}">{html.escape(severity)}</span>'
+def _count(value: Any) -> str:
+    return str(int(value)) if int(value) else ""
 
 
 def _counts_table(findings: Findings) -> str:
-    summary = findings.summary()
-    rows = [
-        (
-            "<table><tr><th>principle / rule</th><th>error</th><th>warning</th><th>info</th>"
-            "<th>total</th></tr>"
-        )
-    ]
-    counts = summary.counts
+    counts = findings.summary().counts
+    columns = (*SEVERITIES, "total")
+    rows = []
     for principle in PRINCIPLES:
         part = counts[counts["principle"] == principle]
         if not len(part):
             continue
-        totals = part[[*SEVERITIES, "total"]].sum()
+        totals = part[list(columns)].sum()
         rows.append(
-            f'<tr class="principle"><td>{html.escape(_PRINCIPLE_NAMES[principle])}</td>'
-            + "".join(f'<td class="num">{int(totals[c])}</td>' for c in (*SEVERITIES, "total"))
-            + "</tr>"
-        )
-        for _, r in part.iterrows():
-            rows.append(
-                f"<tr><td>&nbsp;&nbsp;<code>{html.escape(str(r['rule']))}</code></td>"
-                + "".join(
-                    f'<td class="num">{int(r[c]) if int(r[c]) else ""}</td>'
-                    for c in (*SEVERITIES, "total")
-                )
-                + "</tr>"
+            tr(
+                [
+                    td(html.escape(_PRINCIPLE_NAMES[principle])),
+                    *(td(str(int(totals[c])), numeric=True) for c in columns),
+                ],
+                css_class="principle",
             )
-    rows.append("</table>")
-    return "\n".join(rows)
+        )
+        rows.extend(
+            tr(
+                [
+                    td(f"&nbsp;&nbsp;<code>{html.escape(str(r['rule']))}</code>"),
+                    *(td(_count(r[c]), numeric=True) for c in columns),
+                ]
+            )
+            for _, r in part.iterrows()
+        )
+    return html_table(["principle / rule", *columns], rows)
 
 
 def _grid_table(findings: Findings, *, limit: int = 200) -> str:
@@ -443,18 +409,23 @@ def _grid_table(findings: Findings, *, limit: int = 200) -> str:
     if not len(grids):
         return "<p>No grid has a finding.</p>"
     rows = [
-        "<table><tr><th>grid</th><th>error</th><th>warning</th><th>info</th><th>rules</th></tr>"
-    ]
-    for gid, r in grids.head(limit).iterrows():
-        rows.append(
-            f"<tr><td>{html.escape(str(gid))}</td>"
-            + "".join(f'<td class="num">{int(r[c]) if int(r[c]) else ""}</td>' for c in SEVERITIES)
-            + f"<td>{html.escape(str(r['rules']))}</td></tr>"
+        tr(
+            [
+                td(html.escape(str(gid))),
+                *(td(_count(r[c]), numeric=True) for c in SEVERITIES),
+                td(html.escape(str(r["rules"]))),
+            ]
         )
-    rows.append("</table>")
+        for gid, r in grids.head(limit).iterrows()
+    ]
+    out = html_table(["grid", *SEVERITIES, "rules"], rows)
     if len(grids) > limit:
-        rows.append(f"<p>… and {len(grids) - limit} more grids.</p>")
-    return "\n".join(rows)
+        out += f"\n<p>… and {len(grids) - limit} more grids.</p>"
+    return out
+
+
+def _text(value: Any) -> str:
+    return html.escape("" if value is None or pd.isna(value) else str(value))
 
 
 def _findings_table(findings: Findings, *, max_rows: int | None) -> str:
@@ -462,41 +433,31 @@ def _findings_table(findings: Findings, *, max_rows: int | None) -> str:
         return "<p>No findings.</p>"
     extra = [c for c in ID_COLUMNS if c in findings.columns and c != "network"]
     shown = findings if max_rows is None else findings.iloc[:max_rows]
-    head = "".join(
-        f"<th>{c}</th>"
-        for c in (
-            "#",
-            "severity",
-            "rule",
-            "grid",
-            *[c.replace("_", " ") for c in extra],
-            "value",
-            "limit",
-            "message",
-        )
-    )
-    rows = [f"<table><tr>{head}</tr>"]
+    header = ["#", "severity", "rule", "grid", *[c.replace("_", " ") for c in extra]]
     values = shown["value"].to_numpy(dtype=float)
     limits = shown["limit"].to_numpy(dtype=float)
-    for k, (_, r) in enumerate(shown.iterrows()):
-        cells = [
-            f'<td class="num">{k + 1}</td>',
-            f"<td>{_badge(str(r['severity']))}</td>",
-            f"<td><code>{html.escape(str(r['rule']))}</code></td>",
-            f"<td>{html.escape('' if r['grid_id'] is None else str(r['grid_id']))}</td>",
-            *(f"<td>{html.escape('' if pd.isna(r[c]) else str(r[c]))}</td>" for c in extra),
-            f'<td class="num">{_number(values[k])}</td>',
-            f'<td class="num">{_number(limits[k])}</td>',
-            f"<td>{html.escape(str(r['message']))}</td>",
-        ]
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    rows.append("</table>")
+    rows = [
+        tr(
+            [
+                td(str(k + 1), numeric=True),
+                td(badge(str(r["severity"]))),
+                td(f"<code>{html.escape(str(r['rule']))}</code>"),
+                td(html.escape("" if r["grid_id"] is None else str(r["grid_id"]))),
+                *(td(_text(r[c])) for c in extra),
+                td(number(values[k]), numeric=True),
+                td(number(limits[k]), numeric=True),
+                td(html.escape(str(r["message"]))),
+            ]
+        )
+        for k, (_, r) in enumerate(shown.iterrows())
+    ]
+    out = html_table([*header, "value", "limit", "message"], rows)
     if max_rows is not None and len(findings) > max_rows:
-        rows.append(
-            f"<p>Only the first {max_rows:,} of {len(findings):,} findings are listed; "
+        out += (
+            f"\n<p>Only the first {max_rows:,} of {len(findings):,} findings are listed; "
             "write them all with <code>findings.to_file(...)</code>.</p>"
         )
-    return "\n".join(rows)
+    return out
 
 
 def findings_to_html(
@@ -511,7 +472,8 @@ def findings_to_html(
     The page has a headline (OK, or the number of errors), the counts by
     principle and rule, the rules that did not run, a map (PNG embedded as
     base64, when matplotlib is installed), the grids with findings (worst
-    first) and the list of findings.
+    first) and the list of findings.  It is laid out by the report kit
+    (:mod:`gridgov._core.html`) like every gridgov report.
 
     Parameters
     ----------
@@ -531,41 +493,30 @@ def findings_to_html(
     summary = findings.summary()
     css_class = "ok" if summary.ok else "bad"
     stamp = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
+    intro = (
+        '<p class="meta">'
+        + (f"{len(layer):,} grids checked; " if layer is not None else "")
+        + f"generated {stamp} by gridgov</p>\n"
+        + f'<div class="headline {css_class}">{html.escape(summary.headline)}</div>'
+    )
+    sections = [
         (
-            '<p class="meta">'
-            + (f"{len(layer):,} grids checked; " if layer is not None else "")
-            + f"generated {stamp} by gridgov</p>"
-        ),
-        f'<div class="headline {css_class}">{html.escape(summary.headline)}</div>',
-        "<h2>Findings by principle and rule</h2>",
-        _counts_table(findings) if len(findings) else "<p>No findings.</p>",
+            "Findings by principle and rule",
+            _counts_table(findings) if len(findings) else "<p>No findings.</p>",
+        )
     ]
     if summary.skipped:
-        parts.append("<h2>Rules not run</h2><table><tr><th>rule</th><th>why</th></tr>")
-        parts.extend(
-            f"<tr><td><code>{html.escape(rule)}</code></td><td>{html.escape(reason)}</td></tr>"
+        rows = [
+            tr([td(f"<code>{html.escape(rule)}</code>"), td(html.escape(reason))])
             for rule, reason in sorted(summary.skipped.items())
-        )
-        parts.append("</table>")
-    parts.append("<h2>Map</h2>")
+        ]
+        sections.append(("Rules not run", html_table(["rule", "why"], rows)))
     try:
         png = map_png(findings, layer=layer)
     except ImportError as error:  # pragma: no cover - depends on the environment
-        parts.append(f"<p>No map: {html.escape(str(error))}</p>")
+        sections.append(("Map", f"<p>No map: {html.escape(str(error))}</p>"))
     else:
-        encoded = base64.b64encode(png).decode("ascii")
-        parts.append(
-            f'<img class="map" alt="map of the findings" src="data:image/png;base64,{encoded}">'
-        )
-    parts.append("<h2>Grids with findings</h2>")
-    parts.append(_grid_table(findings))
-    parts.append("<h2>All findings</h2>")
-    parts.append(_findings_table(findings, max_rows=max_rows))
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+        sections.append(("Map", png_html(png, alt="map of the findings", css_class="map")))
+    sections.append(("Grids with findings", _grid_table(findings)))
+    sections.append(("All findings", _findings_table(findings, max_rows=max_rows)))
+    return page(title, sections, intro=intro, lang="en")

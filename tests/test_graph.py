@@ -358,7 +358,7 @@ def test_certainly_within_certifies_most_points_near_a_station() -> None:
 @given(seed=st.integers(0, 2**32 - 1))
 def test_array_dijkstra_is_lexicographic_dijkstra(seed: int) -> None:
     """The array Dijkstra of source_field gives exactly the networkx-graph version's results."""
-    from gridgov.graph import _array_dijkstra
+    from gridgov.graph_distances import _array_dijkstra
 
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 80))

@@ -337,22 +337,25 @@ class OneNetwork:
             raise ValueError(msg)
         import pyogrio
 
-        for name, frame in self.outputs().items():
-            if not isinstance(frame, gpd.GeoDataFrame):
-                pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=name, driver="GPKG")
-                continue
-            out = gpd.GeoDataFrame(frame, copy=True)
-            for column in out.columns:
-                if column != out.geometry.name and out[column].dtype == object:
-                    text = out[column].map(lambda v: None if v is None else str(v))
-                    out[column] = text.astype(object)
-            types = set(out.geometry.dropna().geom_type)
-            polygonal = bool(types) and types <= {"Polygon", "MultiPolygon"}
-            pyogrio.write_dataframe(
-                out,
-                path,
-                layer=name,
-                driver="GPKG",
-                promote_to_multi=polygonal,
-                geometry_type="MultiPolygon" if polygonal else "Unknown",
-            )
+        from gridgov._core.gpkg import atomic_update
+
+        with atomic_update(path) as tmp:  # atomic: a failed write leaves the file as it was
+            for name, frame in self.outputs().items():
+                if not isinstance(frame, gpd.GeoDataFrame):
+                    pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name, driver="GPKG")
+                    continue
+                out = gpd.GeoDataFrame(frame, copy=True)
+                for column in out.columns:
+                    if column != out.geometry.name and out[column].dtype == object:
+                        text = out[column].map(lambda v: None if v is None else str(v))
+                        out[column] = text.astype(object)
+                types = set(out.geometry.dropna().geom_type)
+                polygonal = bool(types) and types <= {"Polygon", "MultiPolygon"}
+                pyogrio.write_dataframe(
+                    out,
+                    tmp,
+                    layer=name,
+                    driver="GPKG",
+                    promote_to_multi=polygonal,
+                    geometry_type="MultiPolygon" if polygonal else "Unknown",
+                )
