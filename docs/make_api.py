@@ -14,8 +14,11 @@ from pathlib import Path
 MODULES = (
     ("gridgov", "import gridgov as gg"),
     ("gridgov.crs", "coordinate reference systems and web-map offsets"),
+    ("gridgov.offsets", "the GCJ-02 and BD-09 offsets of Chinese web maps, on arrays"),
     ("gridgov.datasets", "the embedded demo"),
     ("gridgov.graph", "road graphs"),
+    ("gridgov.partition", "grid adjacency and balanced partitions"),
+    ("gridgov.rules", "the rule registry, RuleSet and the rules of each principle"),
     ("gridgov.distributed", "on a dask cluster (needs the `dask` extra)"),
 )
 TARGET = Path(__file__).with_name("api.md")

@@ -27,6 +27,7 @@ from gridgov._matching import (
 from gridgov.assign import assign
 from gridgov.changes import CHANGE_CLASSES, Changes, changed_rows
 from gridgov.crs import require_metric
+from gridgov.errors import OptionError
 from gridgov.layers import validate_layer
 
 __all__ = [
@@ -123,7 +124,7 @@ def compare(
     """
     if not 0.0 <= share_tolerance < 0.5:
         msg = f"share_tolerance is a fraction of a grid's area in [0, 0.5), got {share_tolerance!r}"
-        raise ValueError(msg)
+        raise OptionError(msg)
     require_metric({"old": old, "new": new, "households": households})
     before = _prepare(old, name="old", id_column=id_column)
     after = _prepare(new, name="new", id_column=id_column)

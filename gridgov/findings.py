@@ -40,7 +40,7 @@ import pandas as pd
 import shapely
 
 from gridgov.crs import require_crs
-from gridgov.errors import CRSError
+from gridgov.errors import CRSError, OptionError, OptionTypeError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -413,7 +413,7 @@ def _records_frame(records: Any) -> pd.DataFrame:
         return frame.reset_index(drop=True)
     if isinstance(records, Mapping):
         msg = "records must be an iterable of dicts or a DataFrame, got a single mapping"
-        raise TypeError(msg)
+        raise OptionTypeError(msg)
     rows = list(records)
     if not rows:
         return pd.DataFrame({column: [] for column in FINDING_COLUMNS})
@@ -457,7 +457,7 @@ def _columns(frame: pd.DataFrame) -> pd.DataFrame:
             f"findings records lack the columns {', '.join(missing)}; every record needs "
             f"{', '.join(FINDING_COLUMNS)}"
         )
-        raise ValueError(msg)
+        raise OptionError(msg)
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for column in _TEXT_COLUMNS:
         out[column] = pd.Series(_text(frame[column]), dtype=object)
@@ -468,14 +468,14 @@ def _columns(frame: pd.DataFrame) -> pd.DataFrame:
         unknown = sorted({str(v) for v in out[column]} - set(known))
         if unknown:
             msg = f"unknown {column} {unknown}; expected one of {', '.join(known)}"
-            raise ValueError(msg)
+            raise OptionError(msg)
     if out["rule"].isna().any():
         msg = "every finding needs a rule code"
-        raise ValueError(msg)
+        raise OptionError(msg)
     geometry = np.asarray(frame["geometry"].to_numpy(dtype=object), dtype=object)
     if (~(shapely.is_geometry(geometry) | pd.isna(geometry))).any():
         msg = "findings geometry must be shapely geometries or None"
-        raise ValueError(msg)
+        raise OptionError(msg)
     out["geometry"] = geometry
     for column in sorted(str(c) for c in frame.columns if c not in FINDING_COLUMNS):
         values = frame[column]

@@ -82,6 +82,7 @@ from gridgov.changes import Changes, changed_rows
 from gridgov.check import check
 from gridgov.compare import compare_prepared, owners
 from gridgov.crs import require_metric
+from gridgov.errors import OptionError
 from gridgov.layers import validate_layer
 from gridgov.partition import BALANCE_TOLERANCE, SWEEP_ANGLES
 from gridgov.rules import RuleSet
@@ -341,7 +342,7 @@ def propose(
     rules = RuleSet() if rules is None else rules
     if attempts < 1:
         msg = f"attempts must be a positive number of spanning trees, got {attempts!r}"
-        raise ValueError(msg)
+        raise OptionError(msg)
     require_metric(
         {
             "grids": layer,

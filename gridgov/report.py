@@ -46,19 +46,17 @@ _PRINCIPLE_NAMES = {
     "coverage": "Seamless coverage 无缝覆盖",
     "adjustment": "Dynamic adjustment 动态调整",
 }
-# Rules whose geometry is the whole grid: on a map with the layer, the grid's tint shows them.
-_GRID_LEVEL = frozenset(
-    {
-        "scale.too_many_households",
-        "scale.too_few_households",
-        "scale.too_many_persons",
-        "scale.area_out_of_range",
-        "boundary.bad_code",
-        "boundary.duplicate_id",
-        "adjustment.load_drift",
-        "adjustment.review_due",
-    }
-)
+
+
+def _showing(*kinds: str) -> list[str]:
+    """Return the rules whose finding geometry is of one of `kinds` (``RuleInfo.shows``).
+
+    ``grid``: the whole grid (on a map with the layer, the grid's tint shows
+    it); ``grids``: a union of grids (outlined); ``point``: a location.
+    """
+    from gridgov.rules import RULES
+
+    return [code for code, info in RULES.items() if info.shows in kinds]
 
 
 def _matplotlib() -> Any:
@@ -130,7 +128,7 @@ def plot_findings(
         if grids.crs is not None and frame.crs is not None and grids.crs != frame.crs:
             grids = grids.to_crs(frame.crs)
         handles += _draw_grids(ax, grids, findings)
-        located = frame[~frame["rule"].isin(_GRID_LEVEL).to_numpy(dtype=bool)]
+        located = frame[~frame["rule"].isin(_showing("grid")).to_numpy(dtype=bool)]
     extent = _extent(grids, frame)
     handles += _draw_locations(ax, located, extent)
     if grids is not None:
@@ -212,7 +210,7 @@ def _draw_locations(
         located = located[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     types = shapely.get_type_id(located.geometry.to_numpy())
     small = _small(located.geometry.to_numpy(), extent)
-    small |= (located["rule"] == "boundary.invalid_geometry").to_numpy(dtype=bool)
+    small |= located["rule"].isin(_showing("point")).to_numpy(dtype=bool)
     handles: list[Any] = []
     for severity in reversed(SEVERITIES):
         colour = SEVERITY_COLOURS[severity]
@@ -220,7 +218,7 @@ def _draw_locations(
         if not mine.any():
             continue
         polygons = located[mine & np.isin(types, [3, 6])]
-        outline = polygons["rule"].isin(["scale.unbalanced_parent", *_GRID_LEVEL])
+        outline = polygons["rule"].isin(_showing("grid", "grids"))
         outline = outline.to_numpy(dtype=bool)
         if (~outline).any():
             polygons[~outline].plot(ax=ax, facecolor=colour, edgecolor=colour, alpha=0.75)

@@ -14,7 +14,7 @@ from shapely import LineString, Point, Polygon, box
 from shapely.affinity import translate
 
 from gridgov.check import check
-from gridgov.rules import RuleSet
+from gridgov.rules import RuleSet, analysis
 
 if TYPE_CHECKING:
     from gridgov.findings import Findings
@@ -298,12 +298,12 @@ def test_analyse_finds_the_pairs_and_union_of_validating_every_grid(seed: int, b
 
     shapes = _defective_coverage(np.random.default_rng(seed))
     grids = Grids.from_frame(layer(list(shapes)))
-    default = coverage._BLOCK
-    coverage._BLOCK = block  # small blocks: more overlaps across blocks
+    default = analysis._BLOCK
+    analysis._BLOCK = block  # small blocks: more overlaps across blocks
     try:
         found = coverage.analyse(grids)
     finally:
-        coverage._BLOCK = default
+        analysis._BLOCK = default
     pairs = {
         (int(a), int(b))
         for a, b, s in zip(found.left, found.right, found.area, strict=True)
@@ -325,9 +325,9 @@ def test_analyse_finds_an_overlap_across_blocks(monkeypatch: pytest.MonkeyPatch)
     cells = lattice(8)  # with one grid per block, every block is certified on its own
     moved = 1 * 8 + 0  # cell (1, 0), moved east into cell (2, 0)
     cells[moved] = translate(cells[moved], 3.0, 0.0)
-    monkeypatch.setattr(coverage, "_BLOCK", 1)
+    monkeypatch.setattr(analysis, "_BLOCK", 1)
     grids = Grids.from_frame(layer(cells))
-    blocks = coverage._blocks(grids.shapes)
+    blocks = analysis._blocks(grids.shapes)
     east = 2 * 8 + 0  # the cell it overlaps, in another block
     assert blocks[moved] != blocks[east]
     found = coverage.analyse(grids)

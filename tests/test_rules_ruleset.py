@@ -49,7 +49,7 @@ def test_rural_preset() -> None:
 
 
 def test_every_rule_has_a_principle_and_default_severity() -> None:
-    assert len(RULES) == 21
+    assert len(RULES) == 22
     for code, info in RULES.items():
         assert code.startswith(info.principle + ".")
         assert info.severity in ("error", "warning", "info")

@@ -101,6 +101,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from gridgov.errors import OptionError
+
 __all__ = [
     "DEFECT_COLUMNS",
     "DEMO_AS_OF",
@@ -406,7 +408,7 @@ def score_defects(findings: pd.DataFrame, *, stage: str = "check") -> pd.DataFra
     truth = truth[truth["stage"] == stage]
     if truth.empty:
         msg = f"stage must be one of {sorted(set(demo_defects()['stage']))}, got {stage!r}"
-        raise ValueError(msg)
+        raise OptionError(msg)
     merged = _keyed(findings).merge(
         _keyed(truth), on=_KEYS, how="outer", suffixes=("", "_truth"), indicator=True
     )

@@ -24,7 +24,7 @@ from gridgov.distributed._assign import (
     _share,
 )
 from gridgov.distributed._cluster import _client, _compute, _module
-from gridgov.errors import GridgovError
+from gridgov.errors import GridgovError, OptionError
 
 if TYPE_CHECKING:
     import os
@@ -742,7 +742,7 @@ def check(
     reach = float(halo) if halo is not None else size / 8.0
     if not (size > 0 and reach >= 0 and math.isfinite(size) and math.isfinite(reach)):
         msg = f"tile_size must be > 0 and halo >= 0 (metres), got {tile_size!r} and {halo!r}"
-        raise ValueError(msg)
+        raise OptionError(msg)
 
     ctx, boxes = _check_context(inputs, run, rules, grid_bounds)
     client = _client()

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridgov.errors import OptionError
+
 if TYPE_CHECKING:
     import geopandas as gpd
 
@@ -156,7 +158,7 @@ def records(
     lengths = {len(v) for v in columns.values() if isinstance(v, list | np.ndarray | pd.Series)}
     if len(lengths) > 1:
         msg = f"records of {rule}: columns of different lengths {sorted(lengths)}"
-        raise ValueError(msg)
+        raise OptionError(msg)
     n = lengths.pop() if lengths else 1
     data: dict[str, Any] = {"rule": np.full(n, rule, dtype=object)}
     for name, column in columns.items():

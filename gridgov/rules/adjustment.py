@@ -38,6 +38,7 @@ def _no_valid_from(rules: RuleSet, inputs: Any) -> str | None:
     scope=Scope.LAYER,
     description="load within bounds in the previous edition, out of bounds now",
     needs=("previous", "households"),
+    shows="grid",
     doc=RuleDoc(
         context="households, previous edition",
         default=(
@@ -120,6 +121,7 @@ def load_drift(
     scope=Scope.GRID,
     description="valid_from older than review_age_days",
     skip=_no_valid_from,
+    shows="grid",
     doc=RuleDoc(
         context="column `valid_from`",
         default=(
@@ -179,6 +181,7 @@ def review_due(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
     scope=Scope.GRID,
     description="valid_to before as_of: the grid is no longer in force but still in the layer",
     skip=_no_valid_to,
+    shows="grid",
     doc=RuleDoc(
         context="column `valid_to`",
         default=(

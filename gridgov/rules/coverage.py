@@ -276,6 +276,7 @@ def outside_jurisdiction(
     scope=Scope.HOUSEHOLD,
     description="household inside no grid",
     needs=("households",),
+    shows="point",
     doc=RuleDoc(
         context="households",
         default=(
@@ -339,6 +340,7 @@ def uncovered_household(
     scope=Scope.HOUSEHOLD,
     description="household inside two or more grids",
     needs=("households",),
+    shows="point",
     doc=RuleDoc(
         context="households",
         default=(
@@ -418,6 +420,7 @@ def multiply_covered_household(
     description="household farther than service_distance along the roads from every station",
     needs=("households", "stations", "roads"),
     cost=8,
+    shows="point",
     doc=RuleDoc(
         context="households, stations, roads",
         default=(

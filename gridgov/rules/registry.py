@@ -86,6 +86,7 @@ __all__ = [
     "PRODUCTS",
     "RULES",
     "SCOPE_PRODUCTS",
+    "SHOWS",
     "RuleInfo",
     "Scope",
     "call",
@@ -97,6 +98,8 @@ __all__ = [
 #: The principles, in the order rules are listed, findings sorted and docs written.
 PRINCIPLE_ORDER: tuple[str, ...] = ("scale", "boundary", "coverage", "adjustment")
 _SEVERITIES = ("error", "warning", "info")
+#: What a rule's finding geometry can be (``RuleInfo.shows``), for maps.
+SHOWS: tuple[str, ...] = ("grid", "grids", "part", "point")
 _CODE = re.compile(r"^(?P<principle>[a-z]+)\.[a-z][a-z0-9_]*$")
 
 
@@ -261,6 +264,8 @@ class RuleInfo:
     cost : int
         Relative cost, for the order :func:`gridgov.check` starts rules in
         (costly first).
+    shows : str
+        What a finding's geometry is, for maps (:data:`SHOWS`).
     doc : RuleDoc
         Its row in ``docs/rules.md``.
     """
@@ -279,6 +284,7 @@ class RuleInfo:
     merge: str = "owned"
     threshold: str | None = None
     cost: int = 1
+    shows: str = "part"
     doc: RuleDoc = field(default_factory=RuleDoc, repr=False)
 
 
@@ -305,6 +311,7 @@ def rule(
     merge: str = "owned",
     threshold: str | None = None,
     cost: int = 1,
+    shows: str = "part",
     doc: RuleDoc | None = None,
 ) -> Callable[[Callable[..., pd.DataFrame]], Callable[..., pd.DataFrame]]:
     """Declare a rule: decorate its function in its principle module.
@@ -338,6 +345,11 @@ def rule(
         Tile scope: see :class:`RuleInfo`.
     cost : int, default 1
         Relative cost (scheduling only).
+    shows : str, default "part"
+        What a finding's geometry is, for maps: ``"grid"`` (the grid itself:
+        maps tint the grid), ``"grids"`` (a union of grids: outlined),
+        ``"part"`` (an area or line: drawn filled) or ``"point"`` (a location:
+        marked).
     doc : RuleDoc, optional
         Its row in ``docs/rules.md``.
 
@@ -378,6 +390,9 @@ def rule(
     if merge not in ("owned", "regions") or (merge == "regions") != (threshold is not None):
         msg = f"{where}: merge is 'owned', or 'regions' with a threshold (a RuleSet field)"
         raise RegistryError(msg)
+    if shows not in SHOWS:
+        msg = f"{where}: shows={shows!r} is not one of {', '.join(SHOWS)}"
+        raise RegistryError(msg)
     if merge == "regions" and scope is not Scope.TILE:
         msg = f"{where}: merge='regions' is for tile-scope rules"
         raise RegistryError(msg)
@@ -408,6 +423,7 @@ def rule(
             merge=merge,
             threshold=threshold,
             cost=int(cost),
+            shows=shows,
             doc=doc or RuleDoc(),
         )
         _insert(info)

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from gridgov.errors import RuleSetError
+from gridgov.errors import OptionTypeError, RuleSetError
 from gridgov.rules.registry import RULES
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def _bound(value: Any, *, name: str, upper: bool) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         msg = f"RuleSet.{name} must be a number or None, got {value!r}"
-        raise TypeError(msg)
+        raise OptionTypeError(msg)
     if math.isnan(value) or value < 0:
         msg = f"RuleSet.{name} must be >= 0 (or None for no bound), got {value!r}"
         raise RuleSetError(msg)
@@ -103,7 +103,7 @@ def _household_bounds(value: Any) -> dict[str, _Bounds]:
             "RuleSet.households must map grid kinds to [lower, upper] bounds, "
             f"e.g. {{'comprehensive': (300, 500)}}, got {value!r}"
         )
-        raise TypeError(msg)
+        raise OptionTypeError(msg)
     unknown = sorted(set(map(str, value)) - set(GRID_KINDS))
     if unknown:
         msg = f"RuleSet.households: unknown grid kind {unknown}; expected {', '.join(GRID_KINDS)}"
@@ -125,7 +125,7 @@ def _household_bounds(value: Any) -> dict[str, _Bounds]:
 def _check_number(name: str, value: Any, *, positive: bool) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
         msg = f"RuleSet.{name} must be a number, got {value!r}"
-        raise TypeError(msg)
+        raise OptionTypeError(msg)
     if (positive and not value > 0) or value < 0 or math.isinf(value):
         need = "> 0" if positive else ">= 0"
         msg = f"RuleSet.{name} must be finite and {need}, got {value!r}"
@@ -135,7 +135,7 @@ def _check_number(name: str, value: Any, *, positive: bool) -> None:
 def _check_pattern(pattern: Any) -> None:
     if not isinstance(pattern, str):
         msg = f"RuleSet.code_pattern must be a regular expression string, got {pattern!r}"
-        raise TypeError(msg)
+        raise OptionTypeError(msg)
     try:
         re.compile(pattern)
     except re.error as error:
@@ -157,13 +157,13 @@ def _date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     msg = f"RuleSet.as_of must be a date or None, got {value!r}"
-    raise TypeError(msg)
+    raise OptionTypeError(msg)
 
 
 def _severities(value: Any) -> dict[str, str]:
     if not hasattr(value, "items"):
         msg = f"RuleSet.severity must map rule codes to severities, got {value!r}"
-        raise TypeError(msg)
+        raise OptionTypeError(msg)
     _check_rule_codes(value, name="severity")
     bad = {k: v for k, v in value.items() if v not in _SEVERITIES}
     if bad:
@@ -323,7 +323,7 @@ class RuleSet:
         _check_pattern(self.code_pattern)
         if not isinstance(self.code_starts_with_parent, bool):
             msg = "RuleSet.code_starts_with_parent must be True or False"
-            raise TypeError(msg)
+            raise OptionTypeError(msg)
         put("as_of", _date(self.as_of))
         disabled = (self.disabled,) if isinstance(self.disabled, str) else self.disabled
         _check_rule_codes(disabled, name="disabled")
@@ -594,4 +594,4 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     msg = f"cannot write {value!r} as TOML"
-    raise TypeError(msg)
+    raise OptionTypeError(msg)

@@ -96,6 +96,7 @@ def _kind_text(kind: str) -> str:
     scope=Scope.LAYER,
     description="more households than the upper bound of the kind",
     needs=("households",),
+    shows="grid",
     doc=RuleDoc(
         context="households",
         default=(
@@ -133,6 +134,7 @@ def too_many_households(grids: Grids, loads: np.ndarray, *, rules: RuleSet) -> p
     scope=Scope.LAYER,
     description="fewer households than the lower bound of the kind",
     needs=("households",),
+    shows="grid",
     doc=RuleDoc(
         context="households",
         default="error; same bounds",
@@ -194,6 +196,7 @@ def _out_of_bound(
     needs=("households",),
     setting=_no_persons_bound,
     skip=_no_persons_column,
+    shows="grid",
     doc=RuleDoc(
         context="households with `persons`",
         default="warning; no bound by default (`max_persons=None` → skipped)",
@@ -244,6 +247,7 @@ def too_many_persons(grids: Grids, persons: np.ndarray, *, rules: RuleSet) -> pd
     scope=Scope.GRID,
     description="grid area outside [min_area, max_area]",
     setting=_no_area_bounds,
+    shows="grid",
     doc=RuleDoc(
         context="—",
         default="warning; no bound by default (`min_area`, `max_area` both None → skipped)",
@@ -299,6 +303,7 @@ def area_out_of_range(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
     description="coefficient of variation of the loads inside a parent unit above max_balance_cv",
     needs=("households",),
     skip=_no_parents,
+    shows="grids",
     doc=RuleDoc(
         context="households, and parents or a `parent_id` column",
         default=(

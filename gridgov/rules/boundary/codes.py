@@ -30,6 +30,7 @@ __all__ = ["bad_code", "duplicate_id"]
     severity="error",
     scope=Scope.LAYER,
     description="grid id used by several rows",
+    shows="grid",
     doc=RuleDoc(
         context="—",
         default="error; one finding per duplicated id",
@@ -76,6 +77,7 @@ def duplicate_id(grids: Grids) -> pd.DataFrame:
     severity="warning",
     scope=Scope.GRID,
     description="grid id not matching code_pattern or its parent code",
+    shows="grid",
     doc=RuleDoc(
         context="—",
         default=(

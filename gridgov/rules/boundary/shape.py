@@ -26,6 +26,7 @@ __all__ = ["invalid_geometry", "multipart"]
     severity="error",
     scope=Scope.GRID,
     description="polygon not valid in the GEOS sense",
+    shows="point",
     doc=RuleDoc(
         context="—",
         default="error",
