@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridgov._core.layerinfo import LayerInfo, layer_info, with_layer_info
 from gridgov.crs import require_metric
 from gridgov.errors import LayerError
 from gridgov.findings import Findings, make_findings
@@ -44,7 +45,8 @@ def _reference(
     if frame is None:
         return None
     out = validate_layer(frame, kind=kind, name=name, allow_empty=allow_empty)
-    invalid = out.attrs["gridgov"]["invalid_ids"]
+    info = layer_info(out)
+    invalid = info.invalid_ids if info is not None else None
     if invalid:
         shown = ", ".join(repr(i) for i in invalid[:5])
         more = f" and {len(invalid) - 5} more" if len(invalid) > 5 else ""
@@ -82,14 +84,16 @@ def _assigned(households: gpd.GeoDataFrame, grids: Grids) -> tuple[np.ndarray, n
     # every layer was validated by check, and this frame holds the validated grids (their
     # repairs where invalid, which assign treats as it treats invalid grids): what
     # validate_layer would record is known, without testing validity a second time
-    frame.attrs = {
-        "gridgov": {
-            "kind": "grids",
-            "name": _NETWORK,
-            "id_column": "grid_id",
-            "invalid_ids": [str(k) for k in keys[grids.repaired]],
-        }
-    }
+    frame.attrs = {}
+    with_layer_info(
+        frame,
+        LayerInfo(
+            kind="grids",
+            name=_NETWORK,
+            id_column="grid_id",
+            invalid_ids=tuple(str(k) for k in keys[grids.repaired]),
+        ),
+    )
     # one thread: check runs its other steps on the other cores meanwhile
     return _rows(
         households,
