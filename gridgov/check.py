@@ -27,7 +27,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridgov.checking import as_ruleset, finish, thread_count, validate_inputs
+from gridgov._core.layerinfo import LayerInfo, with_layer_info
+from gridgov._core.pointindex import AssignOptions, household_rows
+from gridgov._core.threads import thread_count
+from gridgov.checking import as_ruleset, finish, validate_inputs
 from gridgov.rules import RULES, boundary, coverage
 from gridgov.rules._base import Grids, nullable
 from gridgov.rules.registry import call, plan
@@ -61,8 +64,6 @@ def _assigned(households: gpd.GeoDataFrame, grids: Grids) -> tuple[np.ndarray, n
     unassigned : ndarray of bool
         Households in no grid (``how == "unassigned"``).
     """
-    from gridgov.assign import _Options, _rows
-
     width = max(1, len(str(len(grids))))
     keys = np.array([f"{i:0{width}d}" for i in range(len(grids))], dtype=object)
     frame = grids.frame[[]].copy()
@@ -71,19 +72,21 @@ def _assigned(households: gpd.GeoDataFrame, grids: Grids) -> tuple[np.ndarray, n
     # every layer was validated by check, and this frame holds the validated grids (their
     # repairs where invalid, which assign treats as it treats invalid grids): what
     # validate_layer would record is known, without testing validity a second time
-    frame.attrs = {
-        "gridgov": {
-            "kind": "grids",
-            "name": _NETWORK,
-            "id_column": "grid_id",
-            "invalid_ids": [str(k) for k in keys[grids.repaired]],
-        }
-    }
+    frame.attrs = {}
+    with_layer_info(
+        frame,
+        LayerInfo(
+            kind="grids",
+            name=_NETWORK,
+            id_column="grid_id",
+            invalid_ids=tuple(str(k) for k in keys[grids.repaired]),
+        ),
+    )
     # one thread: check runs its other steps on the other cores meanwhile
-    return _rows(
+    return household_rows(
         households,
         frame,
-        options=_Options("smallest_id", "unassigned", None),
+        options=AssignOptions("smallest_id", "unassigned", None),
         grid_id_column="grid_id",
     )
 
@@ -311,14 +314,14 @@ class Products:
         every road is a service gap with its distance rather than "off road".
         Households proved to be within the service distance are not measured.
         """
-        from gridgov.assign import _REASONS, _network_distances
+        from gridgov.service import REASONS, network_distances
 
         homes, stations, roads = self.inputs.households, self.inputs.stations, self.inputs.roads
         assert homes is not None
         assert stations is not None
         assert roads is not None
         points = _geoms(homes)
-        distance, _, _, code = _network_distances(  # the layers were validated by check
+        distance, _, _, code = network_distances(  # the layers were validated by check
             points,
             stations,
             roads,
@@ -329,7 +332,7 @@ class Products:
         )
         rows = np.flatnonzero(~np.isnan(distance))  # the others are certainly served
         code = code[rows]
-        reason = nullable(code >= 0, np.asarray(_REASONS, dtype=object)[np.maximum(code, 0)])
+        reason = nullable(code >= 0, np.asarray(REASONS, dtype=object)[np.maximum(code, 0)])
         ids = _ids(homes, "household_id")
         return ids[rows], points[rows], distance[rows], reason, rows
 

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridgov._core.layerinfo import layer_info
+from gridgov._core.threads import thread_count
 from gridgov.crs import require_metric
 from gridgov.errors import LayerError, OptionTypeError
 from gridgov.findings import Findings, make_findings
@@ -28,14 +30,7 @@ if TYPE_CHECKING:
 
     import geopandas as gpd
 
-__all__ = ["CheckInputs", "as_ruleset", "finish", "thread_count", "validate_inputs"]
-
-
-def thread_count() -> int:
-    """Worker threads for the independent steps: the cores, at least two, at most eight."""
-    import os
-
-    return min(8, max(2, os.cpu_count() or 2))
+__all__ = ["CheckInputs", "as_ruleset", "finish", "validate_inputs"]
 
 
 def _reference(
@@ -45,7 +40,8 @@ def _reference(
     if frame is None:
         return None
     out = validate_layer(frame, kind=kind, name=name, allow_empty=allow_empty)
-    invalid = out.attrs["gridgov"]["invalid_ids"]
+    info = layer_info(out)
+    invalid = info.invalid_ids if info is not None else None
     if invalid:
         shown = ", ".join(repr(i) for i in invalid[:5])
         more = f" and {len(invalid) - 5} more" if len(invalid) > 5 else ""

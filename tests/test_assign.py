@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 # the module itself: the attribute ``gridgov.assign`` is the function
 assign_module = importlib.import_module("gridgov.assign")
+raster_module = importlib.import_module("gridgov._core.raster")
 
 CRS = "EPSG:4549"
 
@@ -85,8 +86,8 @@ def household_layer(**columns: object) -> gpd.GeoDataFrame:
 def raster(enabled: bool) -> Iterator[None]:
     """Force the raster prefilter on (for any size) or off."""
     with (
-        mock.patch.object(assign_module, "_RASTER_MIN_POINTS", 0 if enabled else 10**12),
-        mock.patch.object(assign_module, "_RASTER_POINTS_PER_VERTEX", 0),
+        mock.patch.object(raster_module, "_RASTER_MIN_POINTS", 0 if enabled else 10**12),
+        mock.patch.object(raster_module, "_RASTER_POINTS_PER_VERTEX", 0),
     ):
         yield
 

@@ -301,7 +301,7 @@ def test_demo_findings_do_not_depend_on_the_worker_count(
     import importlib
 
     internals = importlib.import_module("gridgov.check")  # the module; gg.check is the function
-    monkeypatch.setattr(internals, "thread_count", lambda: 1)
+    monkeypatch.setenv("GRIDGOV_THREADS", "1")
     alone = check_demo()
     pd.testing.assert_frame_equal(
         pd.DataFrame(alone.drop(columns="geometry")),

@@ -135,11 +135,11 @@ def _linked_buildings(
     households: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, column: str
 ) -> gpd.GeoDataFrame:
     """Return the buildings the households link to (at least one: a lone one changes nothing)."""
-    from gridgov.layers import _normalise_ids
+    from gridgov._core.ids import normalise_ids
 
     if column not in households.columns:
         return buildings.iloc[:1]
-    linked = _normalise_ids(households[column]).dropna().unique()
+    linked = normalise_ids(households[column]).dropna().unique()
     chosen = buildings[buildings[column].isin(linked).to_numpy()]
     return chosen if len(chosen) else buildings.iloc[:1]
 
@@ -304,14 +304,13 @@ def _named(
     """Grid layers by network: in-memory layers validated, dask layers as given."""
     dask_geopandas = _module("dask_geopandas")
 
-    from gridgov.assign import _named_layers
-    from gridgov.layers import validate_layer
+    from gridgov.layers import named_grid_layers, validate_layer
 
     if isinstance(layers, dask_geopandas.GeoDataFrame):
         msg = "pass a dask grid layer by network, e.g. {'governance': grids}"
         raise LayerError(msg)
     if isinstance(layers, gpd.GeoDataFrame):
-        return dict(_named_layers(layers, grid_id_column))
+        return dict(named_grid_layers(layers, grid_id_column))
     if not hasattr(layers, "items") or not layers:
         msg = (
             "layers must be a grid GeoDataFrame or a non-empty dict {network: GeoDataFrame}, "
@@ -776,14 +775,15 @@ def load_table(
     """
     dask = _module("dask")
 
-    from gridgov.assign import _networks_of, summarize_assignment
+    from gridgov._core.assignment import networks_of
+    from gridgov.assign import summarize_assignment
 
     if isinstance(assignment, str | os.PathLike):
         assignment = _read_table(Path(assignment), None)
     empty = pd.DataFrame(
         {column: pd.Series(dtype=dtype) for column, dtype in assignment.dtypes.items()}
     )
-    networks = _networks_of(empty)
+    networks = networks_of(empty)
     frame: Any = assignment
     pieces = frame.to_delayed()
     homes: list[Any] = [None] * len(pieces)

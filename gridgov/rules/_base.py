@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridgov._core.geometry import buffer_difference, polygonal, repair
+from gridgov._core.layerinfo import layer_info
 from gridgov.errors import OptionError
 
 if TYPE_CHECKING:
@@ -34,8 +36,6 @@ __all__ = [
 #: ``EPS * max(1, |limit|)`` of its limit is *at* the limit (floating-point noise
 #: of areas and lengths is not a finding).
 EPS = 1e-9
-
-_POLYGONAL_IDS = [int(shapely.GeometryType.POLYGON), int(shapely.GeometryType.MULTIPOLYGON)]
 
 
 def present(values: Any) -> np.ndarray:
@@ -59,61 +59,6 @@ def above(values: Any, limit: float) -> np.ndarray:
 def below(values: Any, limit: float) -> np.ndarray:
     """Return ``values < limit`` with the slack :data:`EPS`."""
     return np.asarray(values, dtype=float) < limit - EPS * max(1.0, abs(limit))
-
-
-def buffer_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``shapely.difference`` of valid `a` and GEOS buffers `b`, robust to invalid buffers.
-
-    GEOS buffers of odd polygons can be invalid (their overlay then raises a
-    TopologyException): where it fails, `b` is repaired first.
-
-    Examples
-    --------
-    >>> from shapely import box
-    >>> shapely.area(buffer_difference(np.array([box(0, 0, 2, 2)]), np.array([box(0, 0, 1, 2)])))
-    array([2.])
-    """
-    try:
-        out: np.ndarray = shapely.difference(a, b)
-    except shapely.errors.GEOSException:
-        out = np.empty(len(a), dtype=object)
-        for k in range(len(a)):  # only after a failure, so only for odd geometries
-            try:
-                out[k] = shapely.difference(a[k], b[k])
-            except shapely.errors.GEOSException:
-                out[k] = shapely.difference(a[k], shapely.make_valid(b[k]))
-    return out
-
-
-def polygonal(geoms: Any) -> np.ndarray:
-    """Return the polygonal part of each geometry (a Polygon, MultiPolygon or empty Polygon).
-
-    Overlay results may be GeometryCollections with lines and points where
-    polygons touch; only the area counts.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    out: np.ndarray = geoms.copy()
-    if len(geoms) == 0:
-        return out
-    other = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), _POLYGONAL_IDS))
-    if len(other):
-        parts, index = shapely.get_parts(geoms[other], return_index=True)
-        parts, sub = shapely.get_parts(parts, return_index=True)  # flatten nested multi-parts
-        index = index[sub]
-        keep = shapely.get_type_id(parts) == int(shapely.GeometryType.POLYGON)
-        rebuilt = np.array([shapely.Polygon()] * len(other), dtype=object)
-        if keep.any():
-            shapely.multipolygons(parts[keep], indices=index[keep], out=rebuilt)
-        out[other] = rebuilt
-    return out
-
-
-def repair(geoms: Any) -> np.ndarray:
-    """Return ``shapely.make_valid`` (structure method) of each geometry, polygonal part only."""
-    fixed: np.ndarray = shapely.make_valid(
-        np.asarray(geoms, dtype=object), method="structure", keep_collapsed=False
-    )
-    return polygonal(fixed)
 
 
 def fmt_area(value: float) -> str:
@@ -235,7 +180,8 @@ class Grids:
         frame = frame.iloc[order].reset_index(drop=True)
         ids = ids[order].astype(object)
         geometry = np.asarray(frame.geometry.to_numpy(), dtype=object)
-        invalid = frame.attrs.get("gridgov", {}).get("invalid_ids")
+        info = layer_info(frame)
+        invalid = None if info is None else info.invalid_ids
         if invalid is None:
             repaired = ~shapely.is_valid(geometry)
         else:

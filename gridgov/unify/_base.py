@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridgov._core.geometry import missing_if_empty, polygonal
+from gridgov._core.layerinfo import layer_info
 from gridgov.errors import LayerError
 from gridgov.layers import validate_layer
 
@@ -109,23 +111,6 @@ def _check_names(layers: Mapping[str, gpd.GeoDataFrame]) -> list[str]:
     return names
 
 
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """Return the polygonal part of each geometry (None when it has none)."""
-    out = np.array(geoms, dtype=object)
-    if len(out) == 0:
-        return out
-    types = shapely.get_type_id(out)
-    out[(types != 3) & (types != 6) & (types != 7)] = None
-    for i in np.flatnonzero(types == 7):
-        parts = shapely.get_parts(out[i])
-        parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
-        parts = shapely.get_parts(parts)
-        out[i] = shapely.multipolygons(parts) if len(parts) else None
-    empty = shapely.is_empty(out) & ~shapely.is_missing(out)
-    out[empty] = None
-    return out
-
-
 def _overlap_pairs(
     geoms: np.ndarray, among: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -152,7 +137,7 @@ def _overlap_pairs(
         return empty, empty, np.array([], dtype=object), np.array([], dtype=float)
     pairs = np.unique(np.c_[np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])], axis=0)
     low, high = pairs[:, 0], pairs[:, 1]
-    shared = _polygonal(shapely.intersection(geoms[low], geoms[high]))
+    shared = missing_if_empty(polygonal(shapely.intersection(geoms[low], geoms[high])))
     area = np.nan_to_num(shapely.area(shared))
     smaller = np.minimum(shapely.area(geoms[low]), shapely.area(geoms[high]))
     real = area > _REL_EPS * smaller
@@ -183,13 +168,14 @@ def _resolve(net: _Network, among: np.ndarray) -> bool:
     for j in losers:
         cut = shapely.union_all(net.original[winners[j]])
         resolved[j] = shapely.difference(net.original[j], cut)
-    net.geoms = _polygonal(resolved)
+    net.geoms = missing_if_empty(polygonal(resolved))
     return True
 
 
 def _prepare(name: str, frame: gpd.GeoDataFrame, id_column: str) -> _Network:
     layer = validate_layer(frame, kind="grids", id_column=id_column, name=name)
-    invalid = layer.attrs["gridgov"]["invalid_ids"]
+    info = layer_info(layer)
+    invalid = info.invalid_ids if info is not None else None
     if invalid:
         shown = ", ".join(repr(i) for i in invalid[:5])
         msg = (

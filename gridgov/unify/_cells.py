@@ -6,7 +6,6 @@ Part of :mod:`gridgov.unify`; see :func:`gridgov.unify.unify`.
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,8 +15,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridgov._core.geometry import missing_if_empty, polygonal
+from gridgov._core.threads import thread_count
 from gridgov.graph import edge_components
-from gridgov.unify._base import _CHUNK, _EPS, _REL_EPS, _Network, _polygonal
+from gridgov.unify._base import _CHUNK, _EPS, _REL_EPS, _Network
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -56,7 +57,7 @@ def _remainders(
     for position, (start, end) in enumerate(zip(starts, ends, strict=True)):
         members = others[of_other[order[start:end]]]
         cut[position] = members[0] if len(members) == 1 else shapely.union_all(members)
-    rest = _polygonal(shapely.difference(sources[which], cut))
+    rest = missing_if_empty(polygonal(shapely.difference(sources[which], cut)))
     left[which] = np.nan_to_num(shapely.area(rest))
     pieces, owner = shapely.get_parts(rest, return_index=True)
     owner = which[owner]
@@ -133,7 +134,7 @@ def _pieces(faces: np.ndarray, grids: np.ndarray) -> tuple[np.ndarray, np.ndarra
     pieces[covered] = faces[fq[covered]]
     pieces[inside] = grids[gq[inside]]
     cut = ~(covered | inside)
-    pieces[cut] = _polygonal(_intersection(faces[fq[cut]], grids[gq[cut]]))
+    pieces[cut] = missing_if_empty(polygonal(_intersection(faces[fq[cut]], grids[gq[cut]])))
     return pieces, fq, gq
 
 
@@ -143,7 +144,7 @@ def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     shapely releases the GIL in its vectorised functions, so the chunks run in
     parallel; every element is computed exactly as in one call.
     """
-    threads = max(1, min(4, os.cpu_count() or 1))
+    threads = thread_count()
     if threads == 1 or len(a) < 2 * _CHUNK:
         return np.asarray(shapely.intersection(a, b), dtype=object)
     parts = [(start, min(start + _CHUNK, len(a))) for start in range(0, len(a), _CHUNK)]
@@ -366,7 +367,7 @@ def _union_groups(parts: np.ndarray, group: np.ndarray, merged: np.ndarray) -> n
 
 def _clean(geom: Any) -> Any:
     """Polygonal part of a union, without holes of no width (floating-point slits)."""
-    geom = _polygonal(np.array([geom], dtype=object))[0]
+    geom = missing_if_empty(polygonal(np.array([geom], dtype=object)))[0]
     if geom is None or not shapely.get_num_interior_rings(shapely.get_parts(geom)).any():
         return geom
     cleaned = []

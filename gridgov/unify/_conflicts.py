@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridgov._core.geometry import missing_if_empty, polygonal
 from gridgov.findings import Findings, make_findings
-from gridgov.unify._base import _EPS, _SEPARATOR, _SEVERITY, _Network, _polygonal
+from gridgov.unify._base import _EPS, _SEPARATOR, _SEVERITY, _Network
 from gridgov.unify._cells import _Cells, _clean, _group_starts, _is_sliver
 from gridgov.unify._tables import _SLACK, _Relation
 
@@ -26,7 +27,7 @@ def _percent(share: float) -> str:
 
 def _without_slivers(geoms: np.ndarray, tolerance: float) -> np.ndarray:
     """Each geometry without its polygons thinner than `tolerance` (None when none is left)."""
-    geoms = _polygonal(geoms)
+    geoms = missing_if_empty(polygonal(geoms))
     out = np.full(len(geoms), None, dtype=object)
     present = np.flatnonzero(~shapely.is_missing(geoms))
     if len(present) == 0:
