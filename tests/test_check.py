@@ -406,18 +406,18 @@ def test_real_coverage_with_a_removed_and_a_shifted_cell(bubenec: tuple) -> None
 @pytest.mark.parametrize("where", ["_assignment", "_service", "coverage"])
 def test_an_error_in_a_product_surfaces(where: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """An unexpected error computing a product, in the main thread or a worker, is raised."""
-    import importlib
 
-    internals = importlib.import_module("gridgov.check")
+    from gridgov.check_products import Products
+    from gridgov.rules import coverage
 
     def fail(*args: object) -> None:
         msg = f"boom in {where}"
         raise RuntimeError(msg)
 
     if where == "coverage":
-        monkeypatch.setattr(internals.coverage, "analyse", fail)
+        monkeypatch.setattr(coverage, "analyse", fail)
     else:
-        monkeypatch.setattr(internals.Products, where, fail)
+        monkeypatch.setattr(Products, where, fail)
     with pytest.raises(RuntimeError, match=f"boom in {where}"):
         check_demo()
 
