@@ -29,6 +29,7 @@ from gridgov.errors import (
     LayerError,
     OptionError,
     OptionTypeError,
+    RegistryError,
     RuleSetError,
     UsageError,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "OptionError",
     "OptionTypeError",
     "Plan",
+    "RegistryError",
     "RuleInfo",
     "RuleSet",
     "RuleSetError",

@@ -58,7 +58,7 @@ from gridgov._core.pointindex import (
 )
 from gridgov._core.threads import CHUNK_SIZE, Runner, thread_count
 from gridgov.crs import require_metric, require_same_crs
-from gridgov.errors import LayerError
+from gridgov.errors import LayerError, OptionError
 from gridgov.layers import named_grid_layers, validate_layer
 from gridgov.service import REASONS, assign_by_network, network_distances
 
@@ -170,32 +170,32 @@ def _check_options(
 ) -> float | None:
     if on_boundary not in _BOUNDARY_RULES:
         msg = f"on_boundary={on_boundary!r} is not one of {', '.join(map(repr, _BOUNDARY_RULES))}"
-        raise ValueError(msg)
+        raise OptionError(msg)
     if outside not in _OUTSIDE_RULES:
         msg = f"outside={outside!r} is not one of {', '.join(map(repr, _OUTSIDE_RULES))}"
-        raise ValueError(msg)
+        raise OptionError(msg)
     if on_boundary == "largest_overlap_building" and not has_buildings:
         msg = (
             "on_boundary='largest_overlap_building' needs the building footprints: pass buildings="
         )
-        raise ValueError(msg)
+        raise OptionError(msg)
     if outside != "nearest":
         if max_distance is not None:
             msg = (
                 f"max_distance={max_distance!r} only applies with outside='nearest'; "
                 "pass outside='nearest' too, or leave max_distance out"
             )
-            raise ValueError(msg)
+            raise OptionError(msg)
         return None
     if max_distance is None:
         msg = (
             "outside='nearest' needs max_distance= (metres): households farther than that "
             "from every grid stay unassigned; pass max_distance=float('inf') for no limit"
         )
-        raise ValueError(msg)
+        raise OptionError(msg)
     if not float(max_distance) > 0:
         msg = f"max_distance must be a positive number of metres, got {max_distance!r}"
-        raise ValueError(msg)
+        raise OptionError(msg)
     return None if math.isinf(max_distance) else float(max_distance)
 
 

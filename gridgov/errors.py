@@ -15,6 +15,7 @@ __all__ = [
     "LayerError",
     "OptionError",
     "OptionTypeError",
+    "RegistryError",
     "RuleSetError",
     "UsageError",
 ]
@@ -56,6 +57,15 @@ class OptionError(GridgovError, ValueError):
 
 class OptionTypeError(GridgovError, TypeError):
     """An argument of a public function has the wrong type (also a :class:`TypeError`)."""
+
+
+class RegistryError(GridgovError, TypeError):
+    """A rule declaration that breaks the registry's invariants (a programming error).
+
+    Raised by :func:`gridgov.rules.registry.rule` when a rule is declared
+    twice, with an unknown principle, severity, scope or input, or with a
+    parameter its scope does not provide.
+    """
 
 
 class UsageError(GridgovError):

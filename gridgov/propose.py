@@ -65,6 +65,7 @@ from tqdm import tqdm
 
 from gridgov._core.gpkg import write_layers
 from gridgov._core.html import figure_html, page, pre, table_html, write_html
+from gridgov._core.layerinfo import layer_info
 from gridgov._plan_grids import (
     Context,
     Grid,
@@ -355,7 +356,8 @@ def propose(
         }
     )
     grids = validate_layer(layer, kind="grids", id_column=id_column, name="grids")
-    invalid = set(grids.attrs["gridgov"]["invalid_ids"])
+    info = layer_info(grids)
+    invalid = set(info.invalid_ids or ()) if info is not None else set()
     grids = grids.iloc[np.argsort(grids[id_column].to_numpy(dtype=str), kind="stable")]
     grids = grids.reset_index(drop=True)
     households = validate_layer(households, kind="households", allow_empty=True)

@@ -17,7 +17,7 @@ import pandas as pd
 from gridgov import graph
 from gridgov._core.pointindex import ranks, with_null
 from gridgov.crs import require_metric
-from gridgov.errors import GridgovWarning
+from gridgov.errors import GridgovWarning, OptionError
 from gridgov.layers import validate_layer
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def assign_by_network(
     for option, value in (("max_distance", max_distance), ("snap_tolerance", snap_tolerance)):
         if not float(value) > 0:
             msg = f"{option} must be a positive number of metres, got {value!r}"
-            raise ValueError(msg)
+            raise OptionError(msg)
     homes = validate_layer(households, kind="households", id_column=id_column, allow_empty=True)
     posts = validate_layer(stations, kind="stations", id_column=station_id_column, allow_empty=True)
     lines = validate_layer(roads, kind="roads", allow_empty=True)

@@ -271,8 +271,11 @@ def validate_layer(
     ``comprehensive``, ``dedicated`` or ``micro``; ``valid_from``/``valid_to``
     are parsed to datetimes.  Polygons that are invalid in the GEOS sense are
     let through (the boundary rules report them) and their ids are recorded in
-    ``result.attrs["gridgov"]["invalid_ids"]`` (a list; ``attrs["gridgov"]``
-    is the layer information of the frame).  The input is never mutated.
+    the layer information of the result, ``result.attrs["gridgov"]``: a
+    frozen record with typed fields (``kind``, ``name``, ``id_column``,
+    ``invalid_ids``, a tuple), which also reads as
+    ``result.attrs["gridgov"]["invalid_ids"]`` (a list).  The input is never
+    mutated.
 
     Parameters
     ----------

@@ -49,7 +49,8 @@ def test_valid_layer_passes_and_is_a_copy(grids: GeoDataFrame) -> None:
     assert out is not grids
     assert_geodataframe_equal(grids, before)
     assert out["grid_id"].tolist() == before["grid_id"].tolist()
-    assert out.attrs["gridgov"]["invalid_ids"] == []
+    assert out.attrs["gridgov"].invalid_ids == ()
+    assert out.attrs["gridgov"]["invalid_ids"] == []  # the dict-style read still works
     assert str(out["valid_from"].dtype).startswith("datetime64")
 
 

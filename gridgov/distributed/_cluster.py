@@ -10,6 +10,8 @@ import importlib
 import os
 from typing import TYPE_CHECKING, Any
 
+from gridgov.errors import OptionError
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -66,8 +68,8 @@ def client_for(
 
     Raises
     ------
-    ValueError
-        When `workers` or `threads_per_worker` is below 1.
+    OptionError
+        When `workers` or `threads_per_worker` is below 1 (also a ``ValueError``).
     OSError
         When the scheduler cannot be reached within `timeout` (``TimeoutError``).
 
@@ -86,7 +88,7 @@ def client_for(
     for name, value in (("workers", workers), ("threads_per_worker", threads_per_worker)):
         if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
             msg = f"{name} must be a whole number >= 1, got {value!r}"
-            raise ValueError(msg)
+            raise OptionError(msg)
     if scheduler == "local":
         n_workers = workers if workers is not None else (os.cpu_count() or 1)
         with (

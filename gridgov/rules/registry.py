@@ -71,7 +71,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gridgov.errors import GridgovError
+from gridgov.errors import RegistryError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -286,10 +286,6 @@ class RuleInfo:
     cost: int = 1
     shows: str = "part"
     doc: RuleDoc = field(default_factory=RuleDoc, repr=False)
-
-
-class RegistryError(GridgovError, TypeError):
-    """A rule declaration that breaks the registry's invariants (a programming error)."""
 
 
 _REGISTRY: dict[str, RuleInfo] = {}

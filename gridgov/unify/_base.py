@@ -17,7 +17,7 @@ import shapely
 
 from gridgov._core.geometry import missing_if_empty, polygonal
 from gridgov._core.layerinfo import layer_info
-from gridgov.errors import LayerError
+from gridgov.errors import LayerError, OptionError
 from gridgov.layers import validate_layer
 
 #: The relations of a grid to another network, see :func:`unify`.
@@ -78,16 +78,16 @@ class _Network:
 def _check_options(tolerance: float, share_tolerance: float, straddle_share: float) -> None:
     if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance >= 0):
         msg = f"tolerance is a length in metres >= 0, got {tolerance!r}"
-        raise ValueError(msg)
+        raise OptionError(msg)
     if not (isinstance(share_tolerance, (int, float)) and 0.0 <= share_tolerance < 0.5):
         msg = f"share_tolerance is a fraction of a grid's area in [0, 0.5), got {share_tolerance!r}"
-        raise ValueError(msg)
+        raise OptionError(msg)
     if not (isinstance(straddle_share, (int, float)) and share_tolerance <= straddle_share < 0.5):
         msg = (
             "straddle_share is a fraction of a grid's area in [share_tolerance, 0.5), "
             f"got {straddle_share!r}"
         )
-        raise ValueError(msg)
+        raise OptionError(msg)
 
 
 def _check_names(layers: Mapping[str, gpd.GeoDataFrame]) -> list[str]:

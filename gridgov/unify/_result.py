@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import geopandas as gpd
 import pandas as pd
 
+from gridgov.errors import OptionError
 from gridgov.unify._base import _COLOURS, RELATIONS, UNIFY_RULES
 from gridgov.unify._conflicts import _conflicts
 from gridgov.unify._unified import _agreement, _redrawn
@@ -198,12 +199,12 @@ class OneNetwork:
 
         Raises
         ------
-        KeyError
-            When `network` is not one of :attr:`networks`.
+        OptionError
+            When `network` is not one of :attr:`networks` (a ``ValueError``).
         """
         if network not in self.networks:
             msg = f"unknown network {network!r}; expected one of {', '.join(self.networks)}"
-            raise KeyError(msg)
+            raise OptionError(msg)
         return _redrawn(self, network)
 
     # -- text and pictures ------------------------------------------------
@@ -325,8 +326,8 @@ class OneNetwork:
 
         Raises
         ------
-        ValueError
-            When `filename` does not end in ``.gpkg``.
+        OptionError
+            When `filename` does not end in ``.gpkg`` (also a ``ValueError``).
         """
         path = Path(filename)
         if path.suffix.lower() != ".gpkg":
@@ -334,7 +335,7 @@ class OneNetwork:
                 "a OneNetwork is written to a GeoPackage (.gpkg) with several layers; "
                 f"got {str(path)!r}"
             )
-            raise ValueError(msg)
+            raise OptionError(msg)
         import pyogrio
 
         from gridgov._core.gpkg import atomic_update

@@ -11,6 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gridgov.crs import require_metric
+from gridgov.errors import OptionError
 from gridgov.unify._base import (
     _check_names,
     _check_options,
@@ -230,7 +231,7 @@ def unify(
     names = _check_names(layers)
     if base is not None and base not in names:
         msg = f"base {base!r} is not one of the networks ({', '.join(names)})"
-        raise ValueError(msg)
+        raise OptionError(msg)
     crs = require_metric({**{name: layers[name] for name in names}, "households": households})
     tolerance = float(tolerance)
     share_tolerance = float(share_tolerance)
