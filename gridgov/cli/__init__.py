@@ -57,6 +57,16 @@ try:  # errors of the file reader (a missing layer, an unreadable file)
 except ImportError:  # pragma: no cover - pyogrio is a dependency
     _READ_ERRORS = ()
 
+#: The extra that installs an optional dependency, for the message when it is missing.
+_EXTRAS = {
+    "dask": "dask",
+    "dask_geopandas": "dask",
+    "distributed": "dask",
+    "matplotlib": "plot",
+    "folium": "plot",
+    "mapclassify": "plot",
+}
+
 #: What ends a command with exit code 2 and one message.
 _ERRORS: tuple[type[Exception], ...] = (GridgovError, OSError, ImportError, *_READ_ERRORS)
 
@@ -238,6 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             hint = ""
             if isinstance(error, CRSError) and not getattr(args, "metric", True):
                 hint = " (or pass --metric to reproject every input to one metric CRS)"
+            elif isinstance(error, ImportError) and error.name:
+                extra = _EXTRAS.get(error.name.partition(".")[0])
+                if extra is not None:
+                    hint = f" (install it with: pip install 'gridgov[{extra}]')"
             sys.stderr.write(f"{prog}: error: {_one_line(error)}{hint}\n")
             return EXIT_USAGE
     return code
