@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,6 +15,9 @@ import gridgov as gg
 from gridgov.cli import _parser, main
 from gridgov.cli._registry import COMMANDS, command
 from gridgov.versions import versions
+
+if TYPE_CHECKING:
+    import argparse
 
 ROOT = Path(__file__).resolve().parents[1]
 
