@@ -269,3 +269,25 @@ def test_notes_and_warnings_go_through_the_gridgov_logger(
         warnings.simplefilter("always", gg.GridgovWarning)
         assert main([*argv, "--overwrite", "-qq"]) == 0
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("homes.parquet", b"not parquet"),
+        ("homes.csv", bytes(range(128, 256))),  # not text
+        ("homes.csv", b""),
+        ("homes.gpkg", b"not a GeoPackage"),
+        ("homes.geojson", b'{"type": "Feature'),
+    ],
+    ids=["parquet", "binary-csv", "empty-csv", "gpkg", "geojson"],
+)
+def test_a_corrupt_input_exits_2_naming_it(
+    name: str, content: bytes, data: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert main(["assign", str(path), f"{data}::grids", "-o", str(tmp_path / "a.csv")]) == 2
+    err = capsys.readouterr().err
+    _one_line_error(err)
+    assert name in err

@@ -50,12 +50,21 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-try:  # errors of the file reader (a missing layer, an unreadable file)
+try:  # errors of the file readers (a missing layer, an unreadable or corrupt file)
+    from pandas.errors import EmptyDataError, ParserError
+    from pyarrow import ArrowInvalid
     from pyogrio.errors import DataLayerError, DataSourceError
 
-    _READ_ERRORS: tuple[type[Exception], ...] = (DataLayerError, DataSourceError)
-except ImportError:  # pragma: no cover - pyogrio is a dependency
-    _READ_ERRORS = ()
+    _READ_ERRORS: tuple[type[Exception], ...] = (
+        DataLayerError,
+        DataSourceError,
+        ArrowInvalid,
+        ParserError,
+        EmptyDataError,
+        UnicodeDecodeError,
+    )
+except ImportError:  # pragma: no cover - they are dependencies
+    _READ_ERRORS = (UnicodeDecodeError,)
 
 #: The extra that installs an optional dependency, for the message when it is missing.
 _EXTRAS = {

@@ -41,9 +41,23 @@ def read(
     """
     if source is None:
         return None
+    exists(source, kind)
+    from pandas.errors import EmptyDataError, ParserError
+    from pyarrow import ArrowInvalid
+
+    try:
+        return _read(source, kind, id_column=id_column, under_review=under_review)
+    except (ArrowInvalid, ParserError, EmptyDataError, UnicodeDecodeError) as error:
+        # readers of Parquet and CSV that do not name the file: say which input it is
+        msg = f"{kind}: cannot read {source.text}: {error}"
+        raise UsageError(msg) from error
+
+
+def _read(
+    source: Source, kind: str, *, id_column: str | None, under_review: bool
+) -> gpd.GeoDataFrame:
     import gridgov as gg
 
-    exists(source, kind)
     path, layer = str(source.path), source.layer
     if kind == "households":
         return gg.read_households(path, layer=layer, id_column=id_column or "household_id")
