@@ -69,6 +69,13 @@ def test_a_folder_replaces_an_earlier_folder_whole(tmp_path: Path) -> None:
     assert _names(tmp_path) == ["assigned"]
 
 
+def test_a_folder_gets_the_permissions_of_any_new_folder(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    with atomic_path(tmp_path / "out", directory=True) as tmp:
+        (tmp / "part.0").write_text("new")
+    assert (tmp_path / "out").stat().st_mode == (tmp_path / "plain").stat().st_mode
+
+
 def test_a_failed_folder_keeps_the_earlier_folder(tmp_path: Path) -> None:
     final = tmp_path / "assigned"
     final.mkdir()

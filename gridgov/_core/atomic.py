@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -65,7 +66,7 @@ def atomic_path(path: str | os.PathLike[str], *, directory: bool = False) -> Ite
     parent = final.parent if str(final.parent) else Path()
     prefix = f"{PARTIAL_PREFIX}{final.stem}.partial-"
     if directory:
-        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=final.suffix, dir=parent))
+        tmp = _new_folder(parent, prefix, final.suffix)
     else:
         handle, name = tempfile.mkstemp(prefix=prefix, suffix=final.suffix, dir=parent)
         os.close(handle)
@@ -83,6 +84,23 @@ def atomic_path(path: str | os.PathLike[str], *, directory: bool = False) -> Ite
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _new_folder(parent: Path, prefix: str, suffix: str) -> Path:
+    """Create an empty folder of a new random name in `parent`.
+
+    Unlike :func:`tempfile.mkdtemp` (mode 0700), the folder gets the
+    permissions of any new folder (the umask's), since it becomes the output.
+    """
+    for _ in range(100):
+        folder = parent / f"{prefix}{secrets.token_hex(4)}{suffix}"
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    msg = f"no free temporary name for an output in {str(parent)!r}"  # pragma: no cover
+    raise FileExistsError(msg)  # pragma: no cover
 
 
 def _replace(tmp: Path, final: Path) -> None:
