@@ -35,6 +35,7 @@ import argparse
 import contextlib
 import logging
 import sys
+import textwrap
 import traceback
 import warnings
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from gridgov.cli import assign, check, compare, demo, propose, unify  # noqa: F401
 from gridgov.cli._registry import COMMANDS
 from gridgov.cli.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
+from gridgov.cli.options import layer_source, network_pair
 from gridgov.errors import CRSError, GridgovError
 
 if TYPE_CHECKING:
@@ -93,6 +95,12 @@ examples:
   gridgov COMMAND --help"""
 
 
+#: What the help of a command with layer arguments says about them.
+_LAYERS = "A layer is a path, or PATH::LAYER for one layer of a GeoPackage."
+_LAYER_TYPES = (layer_source, network_pair)
+_WIDTH = 88
+
+
 class _ArgumentError(Exception):
     """An argparse error, carried to :func:`main` to be printed as one line."""
 
@@ -140,11 +148,14 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name,
             help=cmd.help,
-            description=cmd.description,
             epilog=cmd.epilog,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         cmd.arguments(sub)
+        description = cmd.description
+        if any(action.type in _LAYER_TYPES for action in sub._actions):
+            description += "  " + _LAYERS
+        sub.description = textwrap.fill(description, width=_WIDTH)
         sub.set_defaults(run=cmd.run)
     return parser
 

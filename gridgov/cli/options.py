@@ -157,7 +157,7 @@ def layer(
     nargs: str | None = None,
 ) -> None:
     """Add an input layer: positional when `name` is upper case (``GRIDS``), else ``--name``."""
-    text = f"{help} (PATH or PATH::LAYER)"
+    text = help
     if name.isupper():
         parser.add_argument(name.lower(), metavar=name, type=layer_source, nargs=nargs, help=text)
     else:
