@@ -149,7 +149,7 @@ def scheduler_address(text: str) -> str:
 
 
 def layer(
-    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    parser: argparse.ArgumentParser,
     name: str,
     help: str,
     *,
