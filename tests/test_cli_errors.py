@@ -319,3 +319,15 @@ def test_a_corrupt_input_exits_2_naming_it(
     err = capsys.readouterr().err
     _one_line_error(err)
     assert name in err
+
+
+def test_a_missing_crs_is_not_answered_with_metric(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    homes = tmp_path / "homes.csv"
+    homes.write_text("household_id,x,y\nh1,50,50\n", encoding="utf-8")
+    assert main(["assign", str(homes), f"{data}::grids", "-o", str(tmp_path / "a.csv")]) == 2
+    err = capsys.readouterr().err
+    _one_line_error(err)
+    assert "without a CRS" in err
+    assert "--metric" not in err  # it reprojects; it cannot guess a CRS

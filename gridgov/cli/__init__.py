@@ -266,7 +266,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 return EXIT_INTERNAL
             hint = ""
-            if isinstance(error, CRSError) and not getattr(args, "metric", True):
+            missing_crs = "without a CRS" in str(error) or "has no CRS" in str(error)
+            if (
+                isinstance(error, CRSError)
+                and not getattr(args, "metric", True)
+                and not missing_crs
+            ):
+                # --metric reprojects mixed or geographic layers; it cannot guess a missing CRS
                 hint = " (or pass --metric to reproject every input to one metric CRS)"
             elif isinstance(error, ImportError) and error.name:
                 extra = _EXTRAS.get(error.name.partition(".")[0])
