@@ -52,6 +52,7 @@ from gridgov.layers import (
 from gridgov.propose import Plan, propose
 from gridgov.rules import GRID_KINDS, RULES, RuleInfo, RuleSet
 from gridgov.unify import RELATIONS, UNIFY_RULES, OneNetwork, unify
+from gridgov.versions import show_versions
 
 try:
     __version__ = version("gridgov")
@@ -102,6 +103,7 @@ __all__ = [
     "read_layer",
     "read_roads",
     "read_stations",
+    "show_versions",
     "summarize_assignment",
     "to_metric",
     "unify",

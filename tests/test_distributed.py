@@ -176,6 +176,48 @@ def test_assign_output_and_load_table(client, dataset, tmp_path):
     pd.testing.assert_frame_equal(from_files, summarize_assignment(want))
 
 
+def test_assign_output_is_marked_complete_and_replaced_whole(client, dataset, tmp_path):
+    folder, _, grids = dataset
+    out = tmp_path / "assigned"
+    out.mkdir()
+    (out / "part.9.parquet").write_bytes(b"left by an earlier run")
+    ggd.assign(folder, {"g": grids}, output=out, overwrite=True)
+    assert (out / "_SUCCESS").is_file()
+    assert sorted(p.name for p in out.glob("*.parquet")) == [f"part.{i}.parquet" for i in range(5)]
+    assert [p.name for p in tmp_path.iterdir()] == ["assigned"]  # no temporary folder left
+
+
+def test_load_table_refuses_a_folder_without_the_success_marker(client, dataset, tmp_path):
+    folder, _, grids = dataset
+    out = tmp_path / "assigned"
+    ggd.assign(folder, {"g": grids}, output=out)
+    (out / "_SUCCESS").unlink()
+    with pytest.raises(LayerError, match="no _SUCCESS marker"):
+        ggd.load_table(out)
+
+
+def test_a_failed_assign_keeps_the_earlier_output(client, dataset, tmp_path, monkeypatch):
+    from gridgov.distributed import _assign
+
+    folder, _, grids = dataset
+    out = tmp_path / "assigned"
+    ggd.assign(folder, {"g": grids}, output=out)
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+
+    def lost(*_, **__):
+        msg = "worker lost"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(_assign, "_compute", lost)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        ggd.assign(folder, {"g": grids}, output=out, overwrite=True)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["assigned"]
+    with pytest.raises(RuntimeError, match="worker lost"):
+        ggd.assign(folder, {"g": grids}, output=tmp_path / "fresh")
+    assert [p.name for p in tmp_path.iterdir()] == ["assigned"]  # nothing under "fresh"
+
+
 def test_load_table_needs_aligned_households(client, dataset, tmp_path):
     folder, _, grids = dataset
     result = ggd.assign(folder, {"g": grids})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -65,7 +66,7 @@ def atomic_path(path: str | os.PathLike[str], *, directory: bool = False) -> Ite
     parent = final.parent if str(final.parent) else Path()
     prefix = f"{PARTIAL_PREFIX}{final.stem}.partial-"
     if directory:
-        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=final.suffix, dir=parent))
+        tmp = _new_folder(parent, prefix, final.suffix)
     else:
         handle, name = tempfile.mkstemp(prefix=prefix, suffix=final.suffix, dir=parent)
         os.close(handle)
@@ -76,17 +77,61 @@ def atomic_path(path: str | os.PathLike[str], *, directory: bool = False) -> Ite
         if not tmp.exists():
             msg = f"the writer of {str(final)!r} produced no output"
             raise FileNotFoundError(msg)
-        if final.is_dir() and not final.is_symlink():
-            shutil.rmtree(final)
-        elif directory and final.exists():
-            final.unlink()
-        os.replace(tmp, final)
+        _replace(tmp, final)
     except BaseException:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _new_folder(parent: Path, prefix: str, suffix: str) -> Path:
+    """Create an empty folder of a new random name in `parent`.
+
+    Unlike :func:`tempfile.mkdtemp` (mode 0700), the folder gets the
+    permissions of any new folder (the umask's), since it becomes the output.
+    """
+    for _ in range(100):
+        folder = parent / f"{prefix}{secrets.token_hex(4)}{suffix}"
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    msg = f"no free temporary name for an output in {str(parent)!r}"  # pragma: no cover
+    raise FileExistsError(msg)  # pragma: no cover
+
+
+def _replace(tmp: Path, final: Path) -> None:
+    """Rename `tmp` to `final`, replacing whatever `final` is (a file, a folder, a link).
+
+    A file over a file is one atomic rename.  Otherwise (a folder on either
+    side, which a rename cannot replace) the old output is first renamed
+    aside, then the new one into place, and only then is the old one
+    removed: at no moment does `final` name a partial output, and when the
+    second rename fails the old output is put back.
+    """
+    if not os.path.lexists(final) or not (final.is_dir() or tmp.is_dir()):
+        os.replace(tmp, final)
+        return
+    handle, name = tempfile.mkstemp(
+        prefix=f"{PARTIAL_PREFIX}{final.stem}.replaced-",
+        dir=final.parent if str(final.parent) else None,
+    )
+    os.close(handle)
+    aside = Path(name)
+    aside.unlink()
+    os.replace(final, aside)
+    try:
+        os.replace(tmp, final)
+    except BaseException:
+        os.replace(aside, final)
+        raise
+    if aside.is_dir() and not aside.is_symlink():
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        aside.unlink(missing_ok=True)
 
 
 def write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> Path:

@@ -39,6 +39,13 @@ Tiles
     rules run per household partition, and the loads they count add up to
     the load table the scale rules read.
 
+Outputs
+    :func:`assign` with ``output=`` writes its partitions into a temporary
+    folder beside the output, adds an empty ``_SUCCESS`` file once every
+    partition is written and renames the folder into place (replacing an
+    earlier result whole), so an interrupted run leaves no folder under the
+    final name; :func:`load_table` refuses a folder without ``_SUCCESS``.
+
 Clusters
     :func:`client_for` starts a ``LocalCluster`` (``"local"``) or connects to a
     scheduler address for the duration of a ``with`` block; without one, dask's

@@ -441,9 +441,13 @@ def assign(
     output : path-like, optional
         Directory to write the result to, one Parquet file per partition
         (index `id_column`).  The work runs now and the returned frame reads
-        the files back lazily.
+        the files back lazily.  The folder is written under a temporary name
+        beside `output`, marked complete with an empty ``_SUCCESS`` file and
+        renamed into place: an interrupted run leaves no folder under the
+        final name.
     overwrite : bool, default False
-        Replace the files of a non-empty `output` directory.
+        Replace a non-empty `output` directory (whole, once the new result is
+        complete).
     progress : bool, default False
         Show dask's progress bar while the work runs (with `output`, or while
         bounds are gathered for partitioned grids).
@@ -525,7 +529,9 @@ def assign(
     )
     sample = _synthetic(frame, named, blds, options)
     meta = sample.iloc[:0]
-    target = _prepare_output(output, overwrite=overwrite)
+    from gridgov.distributed._output import check_target, write_folder
+
+    target = None if output is None else check_target(output, overwrite=overwrite)
 
     client = _client()
     grids = {
@@ -569,9 +575,12 @@ def assign(
     import pyarrow as pa
 
     schema = pa.Schema.from_pandas(sample, preserve_index=True)
-    writer = result.to_parquet(str(target), write_index=True, schema=schema, compute=False)
-    _compute(writer, progress=progress)
-    return _read_table(target, meta)
+
+    def write(folder: Path) -> None:
+        writer = result.to_parquet(str(folder), write_index=True, schema=schema, compute=False)
+        _compute(writer, progress=progress)
+
+    return _read_table(write_folder(target, write), meta)
 
 
 @dataclass(frozen=True)
@@ -608,30 +617,6 @@ def _read_table(folder: Path, meta: pd.DataFrame | None) -> dd.DataFrame:
             enforce_metadata=False,
         )
     return frame
-
-
-def _prepare_output(output: str | os.PathLike[str] | None, *, overwrite: bool) -> Path | None:
-    if output is None:
-        return None
-    target = Path(output)
-    if target.exists() and not target.is_dir():
-        msg = f"output {str(target)!r} exists and is not a directory"
-        raise FileExistsError(msg)
-    if target.is_dir() and any(target.iterdir()):
-        if not overwrite:
-            msg = (
-                f"output directory {str(target)!r} is not empty; pass overwrite=True "
-                "to replace its files, or choose a new directory"
-            )
-            raise FileExistsError(msg)
-        for item in target.iterdir():
-            if item.is_dir():
-                import shutil
-
-                shutil.rmtree(item)
-            else:
-                item.unlink()
-    return target
 
 
 def _household_extents(
@@ -721,7 +706,8 @@ def load_table(
     Parameters
     ----------
     assignment : dask DataFrame or path
-        What :func:`assign` returned, or the directory it wrote (`output`).
+        What :func:`assign` returned, or the directory it wrote (`output`;
+        refused without its ``_SUCCESS`` marker).
     households : path or dask_geopandas.GeoDataFrame, optional
         The households given to :func:`assign`, partitioned the same way (one
         partition per partition of `assignment`), to add up their
@@ -745,7 +731,8 @@ def load_table(
     ------
     LayerError
         When `households` is not partitioned like `assignment` (naming the
-        partition), or lacks ``persons``.
+        partition), or lacks ``persons``; when `assignment` is a folder
+        without the ``_SUCCESS`` marker of a complete output.
 
     See Also
     --------
@@ -779,6 +766,9 @@ def load_table(
     from gridgov.assign import summarize_assignment
 
     if isinstance(assignment, str | os.PathLike):
+        from gridgov.distributed._output import require_complete
+
+        require_complete(assignment)
         assignment = _read_table(Path(assignment), None)
     empty = pd.DataFrame(
         {column: pd.Series(dtype=dtype) for column, dtype in assignment.dtypes.items()}
