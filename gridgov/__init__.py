@@ -23,6 +23,7 @@ from gridgov.crs import (
     to_metric,
 )
 from gridgov.errors import (
+    ArgumentError,
     CRSError,
     GridgovError,
     GridgovWarning,
@@ -69,6 +70,7 @@ __all__ = [
     "RULES",
     "SEVERITIES",
     "UNIFY_RULES",
+    "ArgumentError",
     "CRSError",
     "Changes",
     "Findings",

@@ -9,6 +9,7 @@ grid principles are never raised: they are returned as findings.
 from __future__ import annotations
 
 __all__ = [
+    "ArgumentError",
     "CRSError",
     "GridgovError",
     "GridgovWarning",
@@ -60,16 +61,25 @@ class OptionTypeError(GridgovError, TypeError):
 
 
 class RegistryError(GridgovError, TypeError):
-    """A rule declaration that breaks the registry's invariants (a programming error).
+    """A rule or command declaration that breaks its registry's invariants (a programming error).
 
     Raised by :func:`gridgov.rules.registry.rule` when a rule is declared
     twice, with an unknown principle, severity, scope or input, or with a
-    parameter its scope does not provide.
+    parameter its scope does not provide; and when a CLI command is
+    registered twice.
     """
 
 
 class UsageError(GridgovError):
     """A command-line argument that cannot be used (exit code 2)."""
+
+
+class ArgumentError(UsageError):
+    """A command line that argparse refused, with the program it was given to (exit code 2)."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.prog = prog
 
 
 class GridgovWarning(UserWarning):

@@ -197,8 +197,6 @@ def test_a_value_the_library_rejects_exits_2_with_one_line(
     code = main(_format(argv, data, tmp_path))
     err = capsys.readouterr().err
     _one_line_error(err)
-    if code == 3 and ": internal error: ValueError: " in err:
-        pytest.xfail("the library raises a plain ValueError here (an OptionError: issue 12, 5)")
     assert code == 2
     assert err.startswith(f"gridgov {argv[0]}: error: ")
     assert word in err

@@ -14,6 +14,7 @@ import pytest
 import gridgov as gg
 from gridgov.cli import _parser, main
 from gridgov.cli._registry import COMMANDS, command
+from gridgov.errors import RegistryError
 from gridgov.versions import versions
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def test_every_registered_command_is_a_subcommand() -> None:
 
 
 def test_a_command_cannot_be_registered_twice() -> None:
-    with pytest.raises(RuntimeError, match="registered twice"):
+    with pytest.raises(RegistryError, match="registered twice"):
         command("check", help="", description="", epilog="", arguments=lambda _: None)(lambda _: 0)
 
 

@@ -45,7 +45,7 @@ from gridgov.cli import assign, check, compare, demo, propose, unify  # noqa: F4
 from gridgov.cli._registry import COMMANDS
 from gridgov.cli.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
 from gridgov.cli.options import layer_source, network_pair
-from gridgov.errors import CRSError, GridgovError
+from gridgov.errors import ArgumentError, CRSError, GridgovError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -101,19 +101,11 @@ _LAYER_TYPES = (layer_source, network_pair)
 _WIDTH = 88
 
 
-class _ArgumentError(Exception):
-    """An argparse error, carried to :func:`main` to be printed as one line."""
-
-    def __init__(self, prog: str, message: str) -> None:
-        super().__init__(message)
-        self.prog = prog
-
-
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (no usage block), exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        raise _ArgumentError(self.prog, message)
+        raise ArgumentError(self.prog, message)
 
 
 class _Versions(argparse.Action):
@@ -243,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
-    except _ArgumentError as error:
+    except ArgumentError as error:
         sys.stderr.write(f"{error.prog}: error: {_one_line(error)}\n")
         return EXIT_USAGE
     except SystemExit as exit_:  # --help, --version

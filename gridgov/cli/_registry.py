@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gridgov.errors import RegistryError
+
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
@@ -66,7 +68,7 @@ def command(
 
     Raises
     ------
-    RuntimeError
+    RegistryError
         When a command of that name is registered already.
     """
 
@@ -75,7 +77,7 @@ def command(
     ) -> Callable[[argparse.Namespace], int]:
         if name in COMMANDS:
             msg = f"gridgov command {name!r} is registered twice"
-            raise RuntimeError(msg)
+            raise RegistryError(msg)
         COMMANDS[name] = Command(name, help, description, epilog, arguments, run)
         return run
 
