@@ -524,3 +524,34 @@ def test_progress_bar_and_existing_cluster(client, dataset, tmp_path, capsys):
     assert "100%" in shown  # dask's text progress bar
     want = assign_in_memory(households, {"g": grids})
     pd.testing.assert_frame_equal(table, summarize_assignment(want))
+
+
+def test_check_owns_every_grid_whatever_the_float_edges():
+    """Grids whose corner lies on a tile edge within a rounding error are still checked.
+
+    With ``tile_size = 0.1 * 3`` (0.30000000000000004) a corner at
+    3.3000000000000003 has ``floor(x / size) == 10`` but lies at or beyond
+    the computed edge ``11 * size``: the tile owning it must exist.
+    """
+    from gridgov.check import check as check_in_memory
+
+    size = 0.1 * 3
+    corners = np.array([3.3000000000000003, *np.arange(0.0, 6.0, 0.1)])
+    grids = gpd.GeoDataFrame(
+        {"grid_id": [f"G{k}" for k in range(len(corners))]},  # bad codes: one finding each
+        geometry=[shapely.box(x, 5.0 * k, x + 0.05, 5.0 * k + 0.05) for k, x in enumerate(corners)],
+        crs=CRS,
+    )
+    rules = _without_gaps()
+    want = check_in_memory(grids, rules=rules)
+    got = ggd.check(grids, rules=rules, tile_size=size, halo=0.01)
+    assert (want["rule"] == "boundary.bad_code").sum() == len(corners)
+    assert sorted(got.loc[got["rule"] == "boundary.bad_code", "grid_id"]) == sorted(
+        want.loc[want["rule"] == "boundary.bad_code", "grid_id"]
+    )
+
+
+def _without_gaps():
+    from gridgov.rules import RuleSet
+
+    return RuleSet(disabled=("coverage.gap",))

@@ -398,6 +398,21 @@ def _wider_regions(
     return (pd.concat(frames, ignore_index=True) if frames else found[0]), np.concatenate(still)
 
 
+def _tile_index(values: np.ndarray, size: float) -> np.ndarray:
+    """Return the index k of the tile ``[k * size, (k + 1) * size)`` holding each value.
+
+    The index is the one the half-open comparison of :func:`_owned` (and of
+    :func:`gridgov.rules.registry.owned`) with the tile's computed edges
+    agrees with, also where ``floor(value / size)`` is off by one in the last
+    bit (e.g. 3.3000000000000003 with size 0.30000000000000004): so every
+    point is owned by a tile that exists.
+    """
+    k = np.floor(values / size)
+    k = k + (values >= (k + 1) * size) - (values < k * size)
+    out: np.ndarray = k.astype(np.int64)
+    return out
+
+
 def _tiles(
     extent_boxes: list[np.ndarray | None], size: float
 ) -> list[tuple[float, float, float, float]]:
@@ -406,10 +421,8 @@ def _tiles(
     for boxes in extent_boxes:
         if boxes is None or not len(boxes):
             continue
-        ix0 = np.floor(boxes[:, 0] / size).astype(np.int64)
-        iy0 = np.floor(boxes[:, 1] / size).astype(np.int64)
-        ix1 = np.floor(boxes[:, 2] / size).astype(np.int64)
-        iy1 = np.floor(boxes[:, 3] / size).astype(np.int64)
+        ix0, iy0 = _tile_index(boxes[:, 0], size), _tile_index(boxes[:, 1], size)
+        ix1, iy1 = _tile_index(boxes[:, 2], size), _tile_index(boxes[:, 3], size)
         for a, b, c, d in {
             (int(a), int(b), int(c), int(d)) for a, b, c, d in zip(ix0, iy0, ix1, iy1, strict=True)
         }:
