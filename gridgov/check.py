@@ -48,10 +48,12 @@ class _Queue:
         self.results: list[Future[Any]] = [Future() for _ in rules]
         self._lock = threading.Lock()
 
-    def cancel(self) -> None:
-        """Start no further rule (those running finish)."""
+    def cancel(self, error: BaseException) -> None:
+        """Start no further rule (those running finish); the others end with `error`."""
         with self._lock:
-            self.pending = []
+            pending, self.pending = self.pending, []
+        for k in pending:
+            self.results[k].set_exception(error)
 
     def _take(self) -> int | None:
         with self._lock:
@@ -65,21 +67,31 @@ class _Queue:
             return self.pending.pop(0)  # every rule waits for a product: wait for one
 
     def work(self) -> None:
-        """Run the rules not started yet, one after the other, until none is left."""
+        """Run the rules not started yet, one after the other, until none is left.
+
+        A failing rule (or Ctrl-C) stops the queue at once: no thread starts
+        another rule, and the error is handed to whoever reads its result; an
+        interrupt or exit is raised again in the thread it happened in.
+        """
         products = self.products
         while (k := self._take()) is not None:
             try:
                 self.results[k].set_result(call(self.rules[k], products.get, products.has))
             except BaseException as error:  # handed to whoever reads the result
                 self.results[k].set_exception(error)
+                self.cancel(error)
+                if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit
+                    raise
 
 
 def _run(products: Products, rules: list[RuleInfo], *, progress: bool) -> list[pd.DataFrame]:
     """Run `rules` on a few threads and return their records, in the order of `rules`.
 
     The calling thread first assigns the households (when a rule needs the
-    loads) while one worker per core starts the costliest rules; then it
-    takes rules too.  More threads than cores cost more than they give.
+    loads) while the workers start the costliest rules; then it takes rules
+    too.  The threads, the calling one included, are
+    :func:`gridgov._core.threads.thread_count` (``GRIDGOV_THREADS``): more
+    threads than cores cost more than they give.
     """
     from tqdm import tqdm
 
@@ -88,15 +100,14 @@ def _run(products: Products, rules: list[RuleInfo], *, progress: bool) -> list[p
     )
     queue = _Queue(products, rules)
     parts: list[pd.DataFrame] = []
-    workers = thread_count()
+    workers = thread_count() - 1  # and the calling thread
     with (
         tqdm(
             total=len(rules) + int(assigning), desc="check", unit="rule", disable=not progress
         ) as bar,
-        ThreadPoolExecutor(max_workers=workers) as pool,
+        ThreadPoolExecutor(max_workers=max(workers, 1)) as pool,
     ):
-        for _ in range(workers):
-            pool.submit(queue.work)
+        running = [pool.submit(queue.work) for _ in range(workers)]
         try:
             if assigning:
                 bar.set_postfix_str("assign households")
@@ -107,8 +118,10 @@ def _run(products: Products, rules: list[RuleInfo], *, progress: bool) -> list[p
                 bar.set_postfix_str(info.code)
                 parts.append(result.result())
                 bar.update()
-        except BaseException:
-            queue.cancel()  # the workers start no further rule: the error surfaces now
+            for worker in running:  # an error outside any rule is not lost either
+                worker.result()
+        except BaseException as error:
+            queue.cancel(error)  # the workers start no further rule: the error surfaces now
             raise
     return parts
 

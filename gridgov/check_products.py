@@ -122,7 +122,7 @@ CELLS: Mapping[str, tuple[str, ...]] = {
     "served_reason": ("service",),
     "served_owner": ("service", "assignment"),
     "previous_ids": ("previous",),
-    "previous_loads": ("previous", "assignment"),
+    "previous_loads": ("previous", "previous_loads"),
 }
 
 
@@ -156,6 +156,7 @@ class Products:
             "parent_of": Once(self._parent_of),
             "service": Once(self._service),
             "previous": Once(self._previous),
+            "previous_loads": Once(self._previous_loads),
         }
         homes = inputs.households
         empty = np.zeros(0, dtype=object)
@@ -182,6 +183,8 @@ class Products:
 
     def cells(self, names: tuple[str, ...]) -> list[Once]:
         """Return the computations behind the products `names`."""
+        if not self.analysed:  # clean and union are None: they wait for nothing
+            names = tuple(n for n in names if n not in ("clean", "union"))
         return [self._cells[c] for n in names for c in CELLS.get(n, ())]
 
     def get(self, name: str) -> Any:
@@ -246,16 +249,10 @@ class Products:
         return nullable(row >= 0, self.grids.ids[np.maximum(row, 0)])
 
     def _product_previous_ids(self) -> np.ndarray:
-        return self._cells["previous"].get()[1]  # type: ignore[no-any-return]
+        return self._cells["previous"].get()[0]  # type: ignore[no-any-return]
 
     def _product_previous_loads(self) -> np.ndarray:
-        old, _, recorded = self._cells["previous"].get()
-        if recorded is not None:
-            return recorded  # type: ignore[no-any-return]
-        homes = self.inputs.households
-        assert homes is not None
-        old_row, _ = _assigned(homes, old)
-        return np.bincount(old_row[old_row >= 0], minlength=len(old)).astype(float)
+        return self._cells["previous_loads"].get()  # type: ignore[no-any-return]
 
     # -- the computations -----------------------------------------------------------------
 
@@ -321,16 +318,32 @@ class Products:
         ids = _ids(homes, "household_id")
         return ids[rows], points[rows], distance[rows], reason, rows
 
-    def _previous(self) -> tuple[Grids, np.ndarray, np.ndarray | None]:
-        """Return the previous edition, its ids, and the loads recorded with it (None: count)."""
+    def _previous(self) -> tuple[np.ndarray, np.ndarray | None, Grids | None]:
+        """Return the ids of the previous edition, and its recorded loads or its grids.
+
+        With a ``households`` column (the loads recorded with that edition)
+        its polygons are not used, so they are not prepared (nor tested for
+        validity); else its grids are prepared, to assign the households to.
+        """
         previous = self.inputs.previous
         assert previous is not None
-        if "households" in previous.columns:  # the loads recorded with that edition
+        if "households" in previous.columns:
             recorded = pd.to_numeric(previous["households"], errors="coerce")
             ids = previous["grid_id"].to_numpy(dtype=object)
-            return Grids.from_frame(previous), ids, recorded.to_numpy(dtype=float, na_value=np.nan)
+            return ids, recorded.to_numpy(dtype=float, na_value=np.nan), None
         old = Grids.from_frame(previous)
-        return old, old.ids, None
+        return old.ids, None, old
+
+    def _previous_loads(self) -> np.ndarray:
+        """Return the loads of the previous edition: recorded, else the households counted."""
+        _, recorded, old = self._cells["previous"].get()
+        if recorded is not None:
+            return recorded  # type: ignore[no-any-return]
+        homes = self.inputs.households
+        assert homes is not None
+        assert old is not None
+        old_row, _ = _assigned(homes, old)
+        return np.bincount(old_row[old_row >= 0], minlength=len(old)).astype(float)
 
 
 def _ids(frame: gpd.GeoDataFrame, column: str) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -437,3 +438,26 @@ def test_an_error_in_a_rule_surfaces(code: str, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(registry._REGISTRY, code, broken)
     with pytest.raises(RuntimeError, match=f"boom in {code}"):
         check_demo()
+
+
+def test_an_interrupt_in_a_rule_stops_the_check_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C inside a rule ends the check: no further rule starts, the interrupt surfaces."""
+    import dataclasses
+
+    from gridgov.rules import registry
+
+    monkeypatch.setenv("GRIDGOV_THREADS", "1")  # one thread: the rules run in queue order
+    started: list[str] = []
+    first = max(registry.RULES.values(), key=lambda info: info.cost)  # the queue starts with it
+    for code, info in list(registry.RULES.items()):
+
+        def spy(*, _code: str = code, _function: Any = info.function, **products: Any) -> Any:
+            started.append(_code)
+            if _code == first.code:
+                raise KeyboardInterrupt
+            return _function(**products)
+
+        monkeypatch.setitem(registry._REGISTRY, code, dataclasses.replace(info, function=spy))
+    with pytest.raises(KeyboardInterrupt):
+        check_demo()
+    assert started == [first.code]

@@ -86,21 +86,30 @@ def test_a_failed_folder_keeps_the_earlier_folder(tmp_path: Path) -> None:
     assert _names(tmp_path) == ["assigned"]
 
 
-@pytest.mark.parametrize("directory", [False, True])
-def test_a_file_and_a_folder_replace_each_other(tmp_path: Path, directory: bool) -> None:
+def test_a_folder_output_replaces_a_file(tmp_path: Path) -> None:
     final = tmp_path / "out"
-    if directory:
-        final.write_text("a file")
-    else:
-        final.mkdir()
-        (final / "inside").write_text("a folder")
-    with atomic_path(final, directory=directory) as tmp:
-        if directory:
-            (tmp / "part.0").write_text("new")
-        else:
-            tmp.write_text("new")
-    assert final.is_dir() == directory
+    final.write_text("a file")
+    with atomic_path(final, directory=True) as tmp:
+        (tmp / "part.0").write_text("new")
+    assert final.is_dir()
     assert _names(tmp_path) == ["out"]
+
+
+def test_a_file_output_never_replaces_a_folder(tmp_path: Path) -> None:
+    final = tmp_path / "reports"
+    final.mkdir()
+    (final / "kept.html").write_text("a report")
+    with pytest.raises(IsADirectoryError, match="is a folder"), atomic_path(final) as tmp:
+        tmp.write_text("new")  # pragma: no cover - refused before the block runs
+    assert (final / "kept.html").read_text() == "a report"
+    assert _names(tmp_path) == ["reports"]
+
+
+def test_a_folder_output_creates_its_parents(tmp_path: Path) -> None:
+    final = tmp_path / "a" / "b" / "out"
+    with atomic_path(final, directory=True) as tmp:
+        (tmp / "part.0").write_text("new")
+    assert (final / "part.0").read_text() == "new"
 
 
 def test_write_bytes_and_text(tmp_path: Path) -> None:

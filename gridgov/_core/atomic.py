@@ -33,10 +33,12 @@ def atomic_path(path: str | os.PathLike[str], *, directory: bool = False) -> Ite
     """Yield a temporary path beside `path`; rename it to `path` when the block succeeds.
 
     The temporary path keeps the suffix of `path` (writers such as GDAL
-    choose the format by it).  On success it replaces `path` whole (an
-    existing file or folder is removed first, so nothing of an earlier run
-    is left); on any exception the temporary file or folder is removed and
-    `path` is untouched.
+    choose the format by it).  On success it replaces `path` whole (so
+    nothing of an earlier run is left); on any exception the temporary file
+    or folder is removed and `path` is untouched.  A file never replaces a
+    folder (:class:`IsADirectoryError`, raised before anything is written):
+    only a folder output (``directory=True``) replaces an earlier folder.
+    The parent folders of a folder output are created as needed.
 
     Parameters
     ----------
@@ -65,7 +67,11 @@ def atomic_path(path: str | os.PathLike[str], *, directory: bool = False) -> Ite
     final = Path(path)
     parent = final.parent if str(final.parent) else Path()
     prefix = f"{PARTIAL_PREFIX}{final.stem}.partial-"
+    if not directory and final.is_dir() and not final.is_symlink():
+        msg = f"{str(final)!r} is a folder: a file output does not replace it"
+        raise IsADirectoryError(msg)
     if directory:
+        parent.mkdir(parents=True, exist_ok=True)
         tmp = _new_folder(parent, prefix, final.suffix)
     else:
         handle, name = tempfile.mkstemp(prefix=prefix, suffix=final.suffix, dir=parent)

@@ -233,8 +233,6 @@ def _layer_rules(
     loads: _Loads,
 ) -> list[pd.DataFrame]:
     """Return the findings of the layer-scope rules: loads, parents, duplicated ids."""
-    from gridgov.rules._base import Grids
-
     grids = inputs.grids
 
     def parent_of() -> np.ndarray:
@@ -252,7 +250,7 @@ def _layer_rules(
         "loads": lambda: loads.households,
         "persons": lambda: loads.persons,
         "parent_of": parent_of,
-        "previous_ids": lambda: Grids.from_frame(inputs.previous).ids,
+        "previous_ids": lambda: loads.previous_ids,
         "previous_loads": lambda: loads.previous,
     }
     return [_dispatch(info, products) for info in _running(run, "layer")]

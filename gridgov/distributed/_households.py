@@ -174,6 +174,7 @@ class _Loads:
     households: np.ndarray
     persons: np.ndarray
     previous: np.ndarray | None = None
+    previous_ids: np.ndarray | None = None
 
     @classmethod
     def empty(cls, n: int) -> _Loads:
@@ -266,6 +267,7 @@ def _run_households(  # noqa: PLR0917 - private, called once
     records = [r for part, _ in found for r in part]
     loads = _Loads.empty(len(grids))
     loads.previous = recorded
+    loads.previous_ids = None if old_grids is None else old_grids.ids
     tables = [table for _, table in found if table is not None]
     if tables:
         networks = ["grids"] + (["previous"] if hctx.previous is not None else [])
