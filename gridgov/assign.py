@@ -48,6 +48,7 @@ from tqdm import tqdm
 from gridgov._core.assignment import BUILDING, HOW, HOW_DTYPE, how_codes, networks_of
 from gridgov._core.coords import point_xy
 from gridgov._core.ids import normalise_ids
+from gridgov._core.numbers import as_number
 from gridgov._core.pointindex import (
     AssignOptions,
     GridIndex,
@@ -193,7 +194,7 @@ def _check_options(
             "from every grid stay unassigned; pass max_distance=float('inf') for no limit"
         )
         raise OptionError(msg)
-    if not float(max_distance) > 0:
+    if not as_number(max_distance, name="max_distance") > 0:
         msg = f"max_distance must be a positive number of metres, got {max_distance!r}"
         raise OptionError(msg)
     return None if math.isinf(max_distance) else float(max_distance)

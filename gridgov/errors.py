@@ -16,6 +16,7 @@ __all__ = [
     "LayerError",
     "OptionError",
     "OptionTypeError",
+    "OutputExistsError",
     "RegistryError",
     "RuleSetError",
     "UsageError",
@@ -40,6 +41,10 @@ class LayerError(GridgovError, ValueError):
     The message names the layer, the offending row ids (the first few and a
     count) and how to fix the input.
     """
+
+
+class OutputExistsError(GridgovError, FileExistsError):
+    """An output exists already and replacing it was not asked for (``overwrite=``)."""
 
 
 class RuleSetError(GridgovError, ValueError):

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gridgov import graph
+from gridgov._core.numbers import as_number
 from gridgov._core.pointindex import ranks, with_null
 from gridgov.crs import require_metric
 from gridgov.errors import GridgovWarning, OptionError
@@ -114,7 +115,7 @@ def assign_by_network(
     h3                 None       inf          300.0  unreachable  off_road
     """
     for option, value in (("max_distance", max_distance), ("snap_tolerance", snap_tolerance)):
-        if not float(value) > 0:
+        if not as_number(value, name=option) > 0:
             msg = f"{option} must be a positive number of metres, got {value!r}"
             raise OptionError(msg)
     homes = validate_layer(households, kind="households", id_column=id_column, allow_empty=True)

@@ -146,12 +146,30 @@ def test_distributed_options_are_gridgov_errors() -> None:
 
     with pytest.raises(gg.OptionError, match="tile_size"):
         ggd.check(_grids(), tile_size=-5.0)
-    with pytest.raises(gg.OptionError, match="workers"), ggd.client_for("local", workers=0):
-        pass
+    with pytest.raises(gg.OptionTypeError, match="tile_size"):
+        ggd.check(_grids(), tile_size="big")
+    with pytest.raises(gg.OptionTypeError, match="halo"):
+        ggd.check(_grids(), halo="wide")
+    for workers in (0, "two", 1.5):
+        with (
+            pytest.raises(gg.OptionError, match="workers"),
+            ggd.client_for("local", workers=workers),
+        ):
+            pass  # pragma: no cover - refused before the cluster starts
 
 
 BAD_TYPES: list[tuple[str, Callable[[], Any], str]] = [
     ("check rules", lambda: gg.check(_grids(), rules={"max_area": 5}), "RuleSet"),
+    (
+        "max_distance text",
+        lambda: gg.assign(_homes(), {"g": _grids()}, outside="nearest", max_distance="far"),
+        "max_distance",
+    ),
+    (
+        "network distance text",
+        lambda: gg.assign_by_network(_homes(), _stations(), _roads(), max_distance="5"),
+        "max_distance",
+    ),
     ("RuleSet number", lambda: gg.RuleSet(sliver_width="wide"), "sliver_width"),
     ("RuleSet pattern", lambda: gg.RuleSet(code_pattern=15), "code_pattern"),
     ("RuleSet date", lambda: gg.RuleSet(as_of=2025), "as_of"),

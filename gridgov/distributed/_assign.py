@@ -472,7 +472,7 @@ def assign(
         starts with the partition (and its file).
     ValueError
         For an unknown option value, as :func:`gridgov.assign`.
-    FileExistsError
+    OutputExistsError
         When `output` is a non-empty directory and `overwrite` is False.
 
     Notes

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
+from gridgov._core.numbers import as_number
 from gridgov.distributed._assign import (
     _as_households,
     _share,
@@ -144,8 +145,12 @@ def check(
         inputs = dataclasses.replace(inputs, households=homes)
     run, skipped = plan(rules, inputs)
     grid_bounds = shapely.bounds(inputs.grids.geometry)
-    size = float(tile_size) if tile_size is not None else _auto_tile_size(grid_bounds)
-    reach = float(halo) if halo is not None else size / 8.0
+    size = (
+        as_number(tile_size, name="tile_size")
+        if tile_size is not None
+        else _auto_tile_size(grid_bounds)
+    )
+    reach = as_number(halo, name="halo") if halo is not None else size / 8.0
     if not (size > 0 and reach >= 0 and math.isfinite(size) and math.isfinite(reach)):
         msg = f"tile_size must be > 0 and halo >= 0 (metres), got {tile_size!r} and {halo!r}"
         raise OptionError(msg)

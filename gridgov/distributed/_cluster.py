@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import numbers
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +87,8 @@ def client_for(
     distributed = _module("distributed")
 
     for name, value in (("workers", workers), ("threads_per_worker", threads_per_worker)):
-        if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
+        whole = isinstance(value, numbers.Real) and float(value).is_integer()
+        if value is not None and (isinstance(value, bool) or not whole or value < 1):
             msg = f"{name} must be a whole number >= 1, got {value!r}"
             raise OptionError(msg)
     if scheduler == "local":

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gridgov._core.atomic import atomic_path
-from gridgov.errors import LayerError
+from gridgov.errors import LayerError, OutputExistsError
 
 if TYPE_CHECKING:
     import os
@@ -36,13 +36,13 @@ def check_target(output: str | os.PathLike[str], *, overwrite: bool) -> Path:
     target = Path(output)
     if target.exists() and not target.is_dir():
         msg = f"output {str(target)!r} exists and is not a directory"
-        raise FileExistsError(msg)
+        raise OutputExistsError(msg)
     if target.is_dir() and any(target.iterdir()) and not overwrite:
         msg = (
             f"output directory {str(target)!r} is not empty; pass overwrite=True "
             "to replace it, or choose a new directory"
         )
-        raise FileExistsError(msg)
+        raise OutputExistsError(msg)
     return target
 
 
