@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -419,3 +419,23 @@ def test_bad_input_files_exit_2_naming_the_problem(
     err = capsys.readouterr().err
     assert grids.loc[4, "grid_id"] in err
     assert "Traceback" not in err
+
+
+def test_demo_not_reproducing_its_defects_is_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Exit 1 is for error findings only: a demo that misses a planted defect is a bug (3)."""
+    import gridgov as gg
+
+    real = gg.datasets.score_defects
+
+    def missing_one(findings: Any, *, stage: str = "check") -> Any:
+        score = real(findings, stage=stage)
+        score.loc[score.index[0], "status"] = "missed"
+        return score
+
+    monkeypatch.setattr(gg.datasets, "score_defects", missing_one)
+    code = main(["demo", "--no-report", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "did not reproduce the demo's planted defects (1 missed, 0 unexpected)" in err

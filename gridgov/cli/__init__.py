@@ -10,8 +10,9 @@ everything else into the exit code:
 
 * ``0`` -- done, and no finding of severity ``error``;
 * ``1`` -- done, and some finding of severity ``error`` (``check``,
-  ``unify``, ``propose``); for ``demo``, the run did not reproduce the
-  planted defects.  Nothing else exits 1;
+  ``unify``, ``propose``).  Nothing else exits 1 (``demo`` exits 0 when it
+  reproduces its planted defects, whose findings are expected, and 3 when
+  it does not);
 * ``2`` -- usage or input error (a bad argument, a :class:`~gridgov.GridgovError`,
   an unreadable or unwritable file, a missing optional dependency): one
   line on stderr, never a traceback;
