@@ -20,7 +20,7 @@ import shapely
 from gridgov._core.layerinfo import LayerInfo, with_layer_info
 from gridgov._core.pointindex import AssignOptions, household_rows
 from gridgov.rules import boundary, coverage
-from gridgov.rules._base import Grids, nullable
+from gridgov.rules.base import Grids, nullable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

@@ -23,7 +23,7 @@ from gridgov.errors import LayerError, OptionTypeError
 from gridgov.findings import Findings, make_findings
 from gridgov.layers import validate_layer
 from gridgov.rules import RULES, RuleSet
-from gridgov.rules._base import Grids
+from gridgov.rules.base import Grids
 
 if TYPE_CHECKING:
     from collections.abc import Callable

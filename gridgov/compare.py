@@ -6,7 +6,7 @@ demolished, households move, and a network is redrawn edition after edition.
 overlap) and classifies every change; :class:`Changes` (defined in
 :mod:`gridgov.changes`, re-exported here) is the answer, a GeoDataFrame with
 one row per change and the tables behind it.  The array kernels of the
-matching are in :mod:`gridgov._matching`.
+matching are in :mod:`gridgov.matching`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridgov._matching import (
+from gridgov.assign import assign
+from gridgov.changes import CHANGE_CLASSES, Changes, changed_rows
+from gridgov.crs import require_metric
+from gridgov.errors import OptionError
+from gridgov.layers import validate_layer
+from gridgov.matching import (
     change_groups,
     classify,
     joined_ids,
@@ -24,11 +29,6 @@ from gridgov._matching import (
     overlaps,
     unions,
 )
-from gridgov.assign import assign
-from gridgov.changes import CHANGE_CLASSES, Changes, changed_rows
-from gridgov.crs import require_metric
-from gridgov.errors import OptionError
-from gridgov.layers import validate_layer
 
 __all__ = [
     "CHANGE_CLASSES",

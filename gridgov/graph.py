@@ -28,7 +28,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from gridgov._coords import point_xy
+from gridgov._core.coords import point_xy
 from gridgov._core.segments import Segments, project, segment_boxes
 from gridgov.graph_distances import (
     SourceField,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 
-from gridgov._coords import point_xy
+from gridgov._core.coords import point_xy
 from gridgov._core.segments import project
 
 if TYPE_CHECKING:

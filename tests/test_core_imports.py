@@ -52,10 +52,13 @@ def private_imports(root: Path = PACKAGE) -> list[str]:
             if module != "gridgov" and not module.startswith("gridgov."):
                 continue
             for alias in node.names:
-                if not _is_private(alias.name):
-                    continue
                 target_top = _top(f"{module}.{alias.name}") if module == "gridgov" else _top(module)
-                if target_top != own_top:
+                if target_top == own_top:
+                    continue
+                # a private name, or any name of a private module (the core's are public)
+                inner = module.split(".")[1:]
+                private_module = any(_is_private(p) for p in inner) and inner[0] != "_core"
+                if _is_private(alias.name) or private_module:
                     found.append(f"{own}: from {module} import {alias.name}")
     return found
 
@@ -68,9 +71,13 @@ def test_the_scan_finds_a_private_import(tmp_path: Path) -> None:
         "from gridgov.unify._base import _EPS\nfrom . import _base\nfrom .._core import _x\n"
     )
     (root / "cli.py").write_text("from gridgov import __version__, _coords\n")
+    (root / "propose.py").write_text(
+        "from gridgov._plan import split\nfrom gridgov._core.threads import thread_count\n"
+    )
     assert private_imports(root) == [
         "gridgov.check: from gridgov.assign import _rows",
         "gridgov.cli: from gridgov import _coords",
+        "gridgov.propose: from gridgov._plan import split",
         "gridgov.unify._cells: from gridgov._core import _x",
     ]
 

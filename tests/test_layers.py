@@ -311,7 +311,7 @@ def test_point_xy_equals_get_coordinates() -> None:
     import numpy as np
     import shapely
 
-    from gridgov._coords import point_xy
+    from gridgov._core.coords import point_xy
 
     rng = np.random.default_rng(0)
     points = shapely.points(rng.uniform(-1e6, 1e6, (1000, 2)))

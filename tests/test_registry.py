@@ -21,7 +21,7 @@ import shapely
 
 import gridgov as gg
 from gridgov.rules import RULES, registry
-from gridgov.rules._base import Grids, empty, records
+from gridgov.rules.base import Grids, empty, records
 from gridgov.rules.registry import RegistryError, RuleDoc, Scope, owned, rule
 
 if TYPE_CHECKING:

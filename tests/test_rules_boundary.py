@@ -17,7 +17,7 @@ from gridgov._core.offset import pure_offset
 from gridgov._core.proximity import near_lengths
 from gridgov.check import check
 from gridgov.rules import RuleSet, boundary
-from gridgov.rules._base import Grids, polygonal
+from gridgov.rules.base import Grids, polygonal
 from gridgov.rules.boundary import sliver
 
 if TYPE_CHECKING:

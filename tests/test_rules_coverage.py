@@ -294,7 +294,7 @@ def _defective_coverage(rng: np.random.Generator) -> np.ndarray:
 @given(seed=st.integers(0, 2**32 - 1), block=st.sampled_from([1, 4, 16, 64]))
 def test_analyse_finds_the_pairs_and_union_of_validating_every_grid(seed: int, block: int) -> None:
     from gridgov.rules import coverage
-    from gridgov.rules._base import Grids
+    from gridgov.rules.base import Grids
 
     shapes = _defective_coverage(np.random.default_rng(seed))
     grids = Grids.from_frame(layer(list(shapes)))
@@ -320,7 +320,7 @@ def test_analyse_finds_the_pairs_and_union_of_validating_every_grid(seed: int, b
 
 def test_analyse_finds_an_overlap_across_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     from gridgov.rules import coverage
-    from gridgov.rules._base import Grids
+    from gridgov.rules.base import Grids
 
     cells = lattice(8)  # with one grid per block, every block is certified on its own
     moved = 1 * 8 + 0  # cell (1, 0), moved east into cell (2, 0)

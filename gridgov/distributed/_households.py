@@ -76,7 +76,7 @@ def _check_households(
     from gridgov.assign import assign as assign_in_memory
     from gridgov.assign import assign_by_network, summarize_assignment
     from gridgov.layers import validate_layer
-    from gridgov.rules._base import Grids
+    from gridgov.rules.base import Grids
 
     label = str(households.attrs.get(_LABEL, f"households partition {number}"))
     _check_partition_crs(households, hctx.crs, label)
@@ -183,7 +183,7 @@ class _Loads:
 
 def _pair_coverage(grids: Any, results: list[_TileResult]) -> tuple[Any, Any]:
     """Return the overlapping pairs the tiles found, as a Grids and Coverage of their own."""
-    from gridgov.rules._base import Grids
+    from gridgov.rules.base import Grids
     from gridgov.rules.coverage import Coverage
 
     a = np.concatenate([r.pairs[0] for r in results])
@@ -205,7 +205,7 @@ def _pair_coverage(grids: Any, results: list[_TileResult]) -> tuple[Any, Any]:
 
 def _previous_loads(inputs: Any) -> tuple[Any, np.ndarray | None]:
     """Return the previous edition as Grids, and its recorded loads when it has them."""
-    from gridgov.rules._base import Grids
+    from gridgov.rules.base import Grids
 
     if inputs.previous is None:
         return None, None

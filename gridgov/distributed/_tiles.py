@@ -36,7 +36,7 @@ _CLAIM_SLACK = 1e-6
 class _CheckContext:
     """Everything a tile needs: the validated layers and their bounds, sent once to each worker.
 
-    ``grids`` is the validated layer sorted like :class:`gridgov.rules._base.Grids`
+    ``grids`` is the validated layer sorted like :class:`gridgov.rules.base.Grids`
     sorts it, so row ``i`` here is row ``i`` of the client's ``Grids``.
     ``outer`` is the union of the jurisdiction, as :func:`gridgov.check`
     computes it, and ``edge_chunks`` its boundary cut into runs of
@@ -132,7 +132,7 @@ def _expand(box: Sequence[float], by: float) -> tuple[float, float, float, float
 
 def _clip_units(geoms: np.ndarray | None, bounds: np.ndarray | None, box: Sequence[float]) -> Any:
     """Return the union of the units that meet `box`, clipped to it (maybe empty)."""
-    from gridgov.rules._base import polygonal
+    from gridgov.rules.base import polygonal
 
     rows = _meeting(bounds, box)
     if geoms is None or not len(rows):
@@ -208,7 +208,7 @@ def _grid_rules(ctx: _CheckContext, rows: np.ndarray) -> tuple[list[pd.DataFrame
     measures are the same.  Returns the records and, when
     ``scale.unbalanced_parent`` runs, the parent of each row.
     """
-    from gridgov.rules._base import Grids
+    from gridgov.rules.base import Grids
 
     run, rules = ctx.run, ctx.rules
     grids = Grids.from_frame(ctx.grids.iloc[rows])
@@ -277,7 +277,7 @@ def _region_pieces(  # noqa: PLR0917 - private, positional like its callers
         pieces = found["geometry"].to_numpy(dtype=object) if len(found) else np.zeros(0, object)
     else:
         found = measure(None)
-        from gridgov.rules._base import polygonal
+        from gridgov.rules.base import polygonal
 
         open_area = polygonal(
             np.array([shapely.difference(shapely.box(*window), analysed.union)], dtype=object)
@@ -321,7 +321,7 @@ def _check_tile(
 ) -> _TileResult:
     """All the grid- and tile-scope rules of one tile (see the module notes)."""
     from gridgov.rules import coverage
-    from gridgov.rules._base import Grids
+    from gridgov.rules.base import Grids
 
     run, rules = ctx.run, ctx.rules
     records: list[pd.DataFrame] = []
@@ -385,7 +385,7 @@ def _wider_regions(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Measure the cut region pieces of `tile` again, each in its bounds widened by `reach`."""
     from gridgov.rules import RULES, coverage
-    from gridgov.rules._base import Grids, empty
+    from gridgov.rules.base import Grids, empty
 
     found, still = [empty()], [np.zeros((0, 4))]
     for box in cut:
@@ -498,7 +498,7 @@ def _whole_regions(
     dask = _module("dask")
 
     from gridgov.rules import RULES
-    from gridgov.rules._base import above
+    from gridgov.rules.base import above
 
     codes = sorted({code for result in results for code in result.regions})
     out: list[pd.DataFrame] = []

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from gridgov.rules._base import Grids, empty, fmt_count, records
+from gridgov.rules.base import Grids, empty, fmt_count, records
 from gridgov.rules.registry import RuleDoc, Scope, rule
 from gridgov.rules.scale import bounds_of
 

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 
-from gridgov.rules._base import polygonal
+from gridgov.rules.base import polygonal
 
 if TYPE_CHECKING:
-    from gridgov.rules._base import Grids
+    from gridgov.rules.base import Grids
 
 __all__ = ["Coverage", "analyse"]
 

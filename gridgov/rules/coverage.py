@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridgov.rules._base import EPS, Grids, above, empty, fmt_area, fmt_length, polygonal, records
 from gridgov.rules.analysis import Coverage, analyse
+from gridgov.rules.base import EPS, Grids, above, empty, fmt_area, fmt_length, polygonal, records
 from gridgov.rules.registry import RuleDoc, Scope, owned, rule
 
 if TYPE_CHECKING:

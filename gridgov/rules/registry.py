@@ -18,7 +18,7 @@ some rule first asks for it, and hands to every rule that names it.  A
 parameter with a default is optional: it is passed where the check provides
 that product, else the default applies.  ``rules`` is the
 :class:`~gridgov.rules.RuleSet`.  The function returns finding records
-(:func:`gridgov.rules._base.records`), and :func:`gridgov.check` adds
+(:func:`gridgov.rules.base.records`), and :func:`gridgov.check` adds
 ``principle`` and ``severity``.
 
 Scopes
@@ -131,7 +131,7 @@ INPUTS: Mapping[str, str] = MappingProxyType(
 PRODUCTS: Mapping[str, str] = MappingProxyType(
     {
         "rules": "the RuleSet",
-        "grids": "the prepared grid layer (gridgov.rules._base.Grids) the rule judges",
+        "grids": "the prepared grid layer (gridgov.rules.base.Grids) the rule judges",
         "tile": "the box (xmin, ymin, xmax, ymax) a tile-scope rule reports for; None in memory",
         "jurisdiction": "the union of the jurisdiction's polygons (None without one)",
         "outer_edge": "the boundary of the jurisdiction's union, near the grids (None without one)",

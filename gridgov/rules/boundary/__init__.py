@@ -1,7 +1,7 @@
 # ruff: noqa: I001
 """Clear boundaries (边界清晰): validity, one part, unique well-formed codes, parents, buildings.
 
-Each rule takes the prepared grid layer (:class:`~gridgov.rules._base.Grids`)
+Each rule takes the prepared grid layer (:class:`~gridgov.rules.base.Grids`)
 and the products it needs, and returns finding records (a DataFrame without
 ``principle`` and ``severity``, which :func:`gridgov.check` adds).  Geometric
 rules measure invalid grids on their repair by ``shapely.make_valid`` and say

@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 
 from gridgov._core.proximity import line_parts, near_lengths, subtract_near
-from gridgov.rules._base import (
+from gridgov.rules.base import (
     EPS,
     Grids,
     below,

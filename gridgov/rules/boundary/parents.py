@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridgov.rules._base import (
+from gridgov.rules.base import (
     EPS,
     Grids,
     above,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridgov.rules._base import (
+from gridgov.rules.base import (
     Grids,
     empty,
     fmt_area,

@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 
 from gridgov._core.offset import MITRE, pure_offset
-from gridgov.rules._base import (
+from gridgov.rules.base import (
     Grids,
     above,
     buffer_difference,

@@ -1,8 +1,8 @@
 """The grids a plan redesigns, and the state that :func:`gridgov.propose` carries.
 
 A private kernel module of :mod:`gridgov.propose` (its names have no
-underscore because its siblings :mod:`gridgov._plan_split` and
-:mod:`gridgov._plan_merge` share them): :class:`Grid` (one grid of the
+underscore because its siblings :mod:`gridgov.propose._split` and
+:mod:`gridgov.propose._merge` share them): :class:`Grid` (one grid of the
 edition being built), :class:`Context` (households and the layers cuts
 follow), :class:`Log` (why each input grid changed), :class:`Ids` (new grid
 ids), and the geometry helpers they share; and the inputs as a plan reads them

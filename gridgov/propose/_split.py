@@ -16,15 +16,15 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from gridgov._plan_grids import SNAP, is_polygon, reading_order, unite
+from gridgov._core.geometry import buffer_difference
 from gridgov.atoms import Atoms
 from gridgov.partition import PartitionGraph, adjacency, balanced_partition
-from gridgov.rules._base import buffer_difference
+from gridgov.propose._grids import SNAP, is_polygon, reading_order, unite
 
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-    from gridgov._plan_grids import Context, Grid, Ids, Log
+    from gridgov.propose._grids import Context, Grid, Ids, Log
 
 __all__ = [
     "EXTRA_PARTS",

@@ -66,7 +66,15 @@ from tqdm import tqdm
 from gridgov._core.gpkg import write_layers
 from gridgov._core.html import figure_html, page, pre, table_html, write_html
 from gridgov._core.layerinfo import layer_info
-from gridgov._plan_grids import (
+from gridgov.atoms import MAX_ATOMS, MIN_BLOCK_SHARE
+from gridgov.changes import Changes, changed_rows
+from gridgov.check import check
+from gridgov.compare import compare_prepared, owners
+from gridgov.crs import require_metric
+from gridgov.errors import OptionError
+from gridgov.layers import validate_layer
+from gridgov.partition import BALANCE_TOLERANCE, SWEEP_ANGLES
+from gridgov.propose._grids import (
     Context,
     Grid,
     Ids,
@@ -76,16 +84,8 @@ from gridgov._plan_grids import (
     sorted_geometries,
     unit_geometries,
 )
-from gridgov._plan_merge import NEIGHBOURS, plan_merges, plan_recombinations
-from gridgov._plan_split import EXTRA_PARTS, plan_splits
-from gridgov.atoms import MAX_ATOMS, MIN_BLOCK_SHARE
-from gridgov.changes import Changes, changed_rows
-from gridgov.check import check
-from gridgov.compare import compare_prepared, owners
-from gridgov.crs import require_metric
-from gridgov.errors import OptionError
-from gridgov.layers import validate_layer
-from gridgov.partition import BALANCE_TOLERANCE, SWEEP_ANGLES
+from gridgov.propose._merge import NEIGHBOURS, plan_merges, plan_recombinations
+from gridgov.propose._split import EXTRA_PARTS, plan_splits
 from gridgov.rules import RuleSet
 
 if TYPE_CHECKING:

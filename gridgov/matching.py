@@ -104,6 +104,7 @@ class Overlaps:
 
 
 def overlaps(old_geoms: np.ndarray, new_geoms: np.ndarray) -> Overlaps:
+    """Return the pairs of an old and a new grid sharing area, with the shares of each."""
     oi, ni = shapely.STRtree(new_geoms).query(old_geoms, predicate="intersects")
     shared = shapely.area(shapely.intersection(old_geoms[oi], new_geoms[ni]))
     keep = shared > 0
@@ -152,6 +153,7 @@ def classify(
     same_id: np.ndarray,
     tolerance: float,
 ) -> np.ndarray:
+    """Return the change class of each group of old and new grids that overlap each other."""
     n_groups = int(max(old_group.max(initial=-1), new_group.max(initial=-1))) + 1
     count_old = np.bincount(old_group, minlength=n_groups)
     count_new = np.bincount(new_group, minlength=n_groups)

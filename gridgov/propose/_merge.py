@@ -3,7 +3,7 @@
 A private kernel module of :mod:`gridgov.propose`: :func:`plan_merges` lets
 an underloaded grid absorb adjacent grids of the same parent and kind;
 :func:`plan_recombinations` redraws a grid still out of bounds with one or two
-of its :data:`NEIGHBOURS` (:func:`gridgov._plan_split.recombine`).  See the
+of its :data:`NEIGHBOURS` (:func:`gridgov.propose._split.recombine`).  See the
 documentation of :mod:`gridgov.propose` for the method.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from gridgov._plan_grids import SNAP, Context, Grid, Ids, Log, is_polygon, same_side
-from gridgov._plan_split import recombine
 from gridgov.partition import adjacency
+from gridgov.propose._grids import SNAP, Context, Grid, Ids, Log, is_polygon, same_side
+from gridgov.propose._split import recombine
 
 __all__ = ["NEIGHBOURS", "neighbours", "plan_merges", "plan_recombinations"]
 
