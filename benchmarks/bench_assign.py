@@ -41,7 +41,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridgov.assign import _threads, assign
+from gridgov._core.threads import thread_count
+from gridgov.assign import assign
 from gridgov.layers import validate_layer
 
 if TYPE_CHECKING:
@@ -191,7 +192,7 @@ def main() -> None:
     print(
         f"data: {len(homes):,} households, {len(grids):,} grids "
         f"({vertices:.0f} vertices on average), generated in {time.perf_counter() - start:.1f} s; "
-        f"{os.cpu_count()} cores, gg.assign uses {_threads()} threads; "
+        f"{os.cpu_count()} cores, gg.assign uses {thread_count()} threads; "
         f"process RSS {_rss() / 2**20:.0f} MiB"
     )
     points = homes.geometry.to_numpy()

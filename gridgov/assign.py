@@ -53,7 +53,6 @@ from gridgov._core.pointindex import (
     AssignOptions,
     GridIndex,
     classify,
-    household_rows,
     pick,
     with_null,
 )
@@ -61,7 +60,7 @@ from gridgov._core.threads import CHUNK_SIZE, Runner, thread_count
 from gridgov.crs import require_metric, require_same_crs
 from gridgov.errors import LayerError, OptionError
 from gridgov.layers import named_grid_layers, validate_layer
-from gridgov.service import REASONS, assign_by_network, network_distances
+from gridgov.service import assign_by_network
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -82,17 +81,6 @@ OutsideRule = Literal["unassigned", "nearest"]
 
 _BOUNDARY_RULES = ("smallest_id", "first_in_layer", "largest_overlap_building")
 _OUTSIDE_RULES = ("unassigned", "nearest")
-
-# The old private names, for the modules that still import them from here.
-_Options = AssignOptions
-_rows = household_rows
-_network_distances = network_distances
-_REASONS = REASONS
-_named_layers = named_grid_layers
-_networks_of = networks_of
-_threads = thread_count
-_GridIndex = GridIndex
-_Runner = Runner
 
 # Households per chunk: below two chunks, assign runs on one thread.
 _CHUNK_SIZE = CHUNK_SIZE

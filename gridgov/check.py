@@ -4,7 +4,7 @@
 then runs every registered rule (:mod:`gridgov.rules.registry`) whose inputs
 are given, and returns the violations as a :class:`~gridgov.findings.Findings`
 frame.  Each rule names the products it takes (the grids, the loads, the
-coverage analysis...); :class:`Products` computes each product once, when a
+coverage analysis...); :class:`~gridgov.check_products.Products` computes each product once, when a
 rule first asks for it, so the households are assigned once, with
 :func:`gridgov.assign`, and every rule counting them shares the same loads.
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from gridgov.findings import Findings
     from gridgov.rules import RuleInfo, RuleSet
 
-__all__ = ["Products", "check"]
+__all__ = ["check"]
 
 
 class _Queue:

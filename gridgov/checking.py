@@ -81,12 +81,6 @@ class CheckInputs:
             np.asarray(geoms[polygons], dtype=object),
         )
 
-    @property
-    def has_parent_column(self) -> bool:
-        """Whether the grids name their parent in ``parent_id``."""
-        frame = self.grids.frame
-        return "parent_id" in frame.columns and bool(frame["parent_id"].notna().any())
-
 
 def _renamed(frame: gpd.GeoDataFrame, id_column: str) -> gpd.GeoDataFrame:
     if id_column == "grid_id":

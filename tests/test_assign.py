@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import MultiPolygon, Point, Polygon, box
 
+from gridgov._core.pointindex import GridIndex
+from gridgov._core.threads import Runner
 from gridgov.assign import HOW, assign, summarize_assignment
 from gridgov.errors import CRSError, LayerError
 
@@ -448,9 +450,7 @@ def test_raster_decides_most_points() -> None:
     rng = np.random.default_rng(4)
     xy = rng.uniform(0, 1000, (5000, 2))
     with raster(enabled=True):
-        index = assign_module._GridIndex.build(
-            grids, "grid_id", points=5000, run=assign_module._Runner(None, _quiet())
-        )
+        index = GridIndex.build(grids, "grid_id", points=5000, run=Runner(None, _quiet()))
     assert index.raster is not None
     state = index.raster.lookup(xy)
     assert (state == -2).mean() < 0.2

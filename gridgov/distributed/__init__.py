@@ -54,10 +54,11 @@ Clusters
 
 from __future__ import annotations
 
-from gridgov.distributed._assign import assign, load_table
+from gridgov.distributed._assign import assign
 from gridgov.distributed._check import check
 from gridgov.distributed._cluster import client_for
 from gridgov.distributed._read import read_households
+from gridgov.distributed._tables import load_table
 
 __all__ = [
     "assign",

@@ -17,12 +17,12 @@ from gridgov.distributed._assign import (
     _LABEL,
     _bounds_of,
     _check_partition_crs,
-    _combine_tables,
     _reachable_grids,
     _relabel,
     _share,
 )
 from gridgov.distributed._cluster import _compute, _module
+from gridgov.distributed._tables import _combine_tables
 from gridgov.errors import GridgovError
 
 if TYPE_CHECKING:

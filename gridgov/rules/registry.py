@@ -40,7 +40,10 @@ The scope says what a rule must see at once, which is how
     measured again in wider windows, and the threshold is applied to whole
     regions.
 ``household``
-    Households, partition by partition (after their assignment).
+    Households, partition by partition (after their assignment).  There
+    ``grids`` are the grids near the households in no grid (all of them in
+    memory), and ``coverage`` holds the overlapping pairs of
+    ``coverage_grids`` only (its union is empty).
 ``layer``
     The whole layer at once, with the loads of every grid (after every
     household is assigned).
