@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridgov._core.vocabulary import PRINCIPLES, SEVERITIES
 from gridgov.crs import require_crs
 from gridgov.errors import CRSError, OptionError, OptionTypeError
 from gridgov.summary import FindingsSummary
@@ -66,10 +67,8 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "message",
     "geometry",
 )
-#: The four principles, in the order findings are sorted and summarised.
-PRINCIPLES: tuple[str, ...] = ("scale", "boundary", "coverage", "adjustment")
-#: Severities, most severe first.
-SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+
+
 #: Optional id columns, in the order they break ties after ``grid_id``.
 ID_COLUMNS: tuple[str, ...] = ("network", "parent_id", "other_id", "household_id", "building_id")
 

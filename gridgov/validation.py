@@ -22,6 +22,7 @@ import shapely
 from gridgov._core.coords import point_xy
 from gridgov._core.ids import normalise_ids
 from gridgov._core.layerinfo import DEFAULT_ID_COLUMNS, LayerInfo, LayerKind, with_layer_info
+from gridgov._core.vocabulary import GRID_KINDS
 from gridgov.crs import require_crs
 from gridgov.errors import LayerError
 
@@ -61,7 +62,6 @@ _SPECS: dict[str, _Spec] = {
     "stations": _Spec(DEFAULT_ID_COLUMNS["stations"], frozenset({"Point"}), "Point"),
 }
 
-GRID_KINDS = frozenset({"comprehensive", "dedicated", "micro"})
 _NUMERIC_COLUMNS = {
     "households": ("persons",),
     "buildings": ("households",),

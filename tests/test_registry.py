@@ -92,6 +92,17 @@ def test_a_product_the_scope_lacks_or_an_unknown_one_is_refused() -> None:
     with pytest.raises(RegistryError, match="named products"):
         declare(lambda grids, **more: empty())
     assert "scale.scratch" not in RULES
+    regions = rule(
+        "coverage.scratch",
+        severity="info",
+        scope=Scope.TILE,
+        description="test",
+        merge="regions",
+        threshold="min_gap_area",
+    )
+    with pytest.raises(RegistryError, match="merge='regions' takes coverage"):
+        regions(lambda grids, footprints: empty())
+    assert "coverage.scratch" not in RULES
     # an optional product is fine in any scope: passed where provided
     declare(lambda grids, loads=None: empty())
     assert RULES["scale.scratch"].optional == ("loads",)

@@ -11,12 +11,11 @@ import math
 import re
 from typing import Any
 
+from gridgov._core.vocabulary import GRID_KINDS, SEVERITIES
 from gridgov.errors import OptionTypeError, RuleSetError
 from gridgov.rules.registry import RULES
 
-#: Grid kinds with their own household bounds.
-GRID_KINDS: tuple[str, ...] = ("comprehensive", "dedicated", "micro")
-_SEVERITIES = ("error", "warning", "info")
+_SEVERITIES = SEVERITIES
 
 
 _Bounds = tuple[float | None, float | None]

@@ -74,6 +74,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gridgov._core.vocabulary import PRINCIPLES, SEVERITIES
 from gridgov.errors import RegistryError
 
 if TYPE_CHECKING:
@@ -99,8 +100,10 @@ __all__ = [
 ]
 
 #: The principles, in the order rules are listed, findings sorted and docs written.
-PRINCIPLE_ORDER: tuple[str, ...] = ("scale", "boundary", "coverage", "adjustment")
-_SEVERITIES = ("error", "warning", "info")
+PRINCIPLE_ORDER: tuple[str, ...] = PRINCIPLES
+_SEVERITIES = SEVERITIES
+#: What a rule with ``merge="regions"`` may take: it is measured window by window.
+_REGION_PRODUCTS = frozenset({"rules", "grids", "tile", "jurisdiction", "coverage"})
 #: What a rule's finding geometry can be (``RuleInfo.shows``), for maps.
 SHOWS: tuple[str, ...] = ("grid", "grids", "part", "point")
 _CODE = re.compile(r"^(?P<principle>[a-z]+)\.[a-z][a-z0-9_]*$")
@@ -405,6 +408,14 @@ def rule(
                 f"{where}: a {scope.value}-scope rule cannot take {missing} (the distributed "
                 f"check provides {', '.join(sorted(provided))} to that scope); give the "
                 "parameter a default or choose another scope"
+            )
+            raise RegistryError(msg)
+        if merge == "regions" and (
+            "coverage" not in required or not set(required) <= _REGION_PRODUCTS
+        ):
+            msg = (
+                f"{where}: a rule with merge='regions' takes coverage and only "
+                f"{', '.join(sorted(_REGION_PRODUCTS))} (it is measured window by window)"
             )
             raise RegistryError(msg)
         info = RuleInfo(

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from gridgov._core.vocabulary import GRID_KINDS
 from gridgov.errors import OptionTypeError, RuleSetError
 from gridgov.rules._settings import (
     _FRACTIONS,
@@ -38,7 +39,6 @@ from gridgov.rules._settings import (
     _RURAL_HOUSEHOLDS,
     _UPPER,
     _URBAN_HOUSEHOLDS,
-    GRID_KINDS,
     _bound,
     _Bounds,
     _check_number,
