@@ -153,6 +153,7 @@ def load_table(
     --------
     >>> import tempfile, geopandas as gpd
     >>> from shapely import box, points
+    >>> from gridgov.distributed import assign, load_table
     >>> folder = tempfile.mkdtemp()
     >>> for i in range(2):
     ...     gpd.GeoDataFrame({"household_id": [f"h{i}a", f"h{i}b"], "persons": [2, 3]},
