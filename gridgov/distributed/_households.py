@@ -13,15 +13,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridgov.distributed._assign import (
+from gridgov.distributed._assign import _share
+from gridgov.distributed._cluster import _compute, _module
+from gridgov.distributed._partition import (
     _LABEL,
     _bounds_of,
     _check_partition_crs,
     _reachable_grids,
     _relabel,
-    _share,
 )
-from gridgov.distributed._cluster import _compute, _module
 from gridgov.distributed._tables import _combine_tables
 from gridgov.errors import GridgovError
 

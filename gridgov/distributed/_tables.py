@@ -64,7 +64,7 @@ def _summarize_partition(
 ) -> pd.DataFrame:
     """:func:`gridgov.summarize_assignment` of one partition of an assignment."""
     from gridgov.assign import summarize_assignment
-    from gridgov.distributed._assign import _LABEL, _relabel
+    from gridgov.distributed._partition import _LABEL, _relabel
 
     try:
         return summarize_assignment(result, households=households, id_column=id_column)
