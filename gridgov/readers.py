@@ -8,6 +8,7 @@ columns, and return frames validated by :func:`gridgov.validate_layer`.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from gridgov.errors import CRSError, LayerError
 from gridgov.validation import validate_layer
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 __all__ = [
     "COORDINATE_NAMES",
@@ -83,6 +84,42 @@ _TABLE_SUFFIXES = {".csv", ".txt", ".tsv"}
 _PARQUET_SUFFIXES = {".parquet", ".geoparquet", ".pq"}
 
 
+def _reader_errors() -> dict[type[BaseException], str]:
+    """Return the exceptions of the readers, each with the problem it means (specific first)."""
+    import pyarrow as pa
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    return {
+        pd.errors.EmptyDataError: "the file is empty",
+        pd.errors.ParserError: "the table cannot be parsed (corrupt, or not a table)",
+        UnicodeDecodeError: "the text is not in a known encoding",
+        DataLayerError: "the layer is missing or cannot be read",
+        DataSourceError: "the file is corrupt, empty or not in a format GDAL reads",
+        pa.ArrowInvalid: "the file is corrupt or not GeoParquet",
+        pa.ArrowException: "the file cannot be read as GeoParquet",
+        ValueError: "the file holds no usable layer",
+    }
+
+
+@contextlib.contextmanager
+def _reading(label: str, kind: str, path: Path) -> Iterator[None]:
+    """Turn an error of the reader into a LayerError naming the layer, the source and the problem.
+
+    The reader's own message follows the problem.  Errors of gridgov itself
+    (a LayerError of the table's columns, a CRSError) pass through.
+    """
+    try:
+        yield
+    except (LayerError, CRSError):
+        raise
+    except Exception as error:
+        for cls, problem in _reader_errors().items():
+            if isinstance(error, cls):
+                msg = f"layer {label!r} ({kind}) from {str(path)!r}: {problem}: {error}"
+                raise LayerError(msg) from error
+        raise
+
+
 def _read(
     source: str | Path | pd.DataFrame,
     *,
@@ -109,15 +146,16 @@ def _read(
             msg = f"layer {label!r}: no such file {str(path)!r}"
             raise LayerError(msg)
         suffix = path.suffix.lower()
-        if suffix in _TABLE_SUFFIXES:
-            dtype = {id_name: str} if id_name else None
-            sep = "\t" if suffix == ".tsv" else ","
-            table = pd.read_csv(path, dtype=dtype, sep=sep, encoding="utf-8-sig")
-            frame = _frame_from_table(table, x=x, y=y, crs=crs, name=label)
-        elif suffix in _PARQUET_SUFFIXES:
-            frame = gpd.read_parquet(path)
-        else:
-            frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+        with _reading(label, kind, path):
+            if suffix in _TABLE_SUFFIXES:
+                dtype = {id_name: str} if id_name else None
+                sep = "\t" if suffix == ".tsv" else ","
+                table = pd.read_csv(path, dtype=dtype, sep=sep, encoding="utf-8-sig")
+                frame = _frame_from_table(table, x=x, y=y, crs=crs, name=label)
+            elif suffix in _PARQUET_SUFFIXES:
+                frame = gpd.read_parquet(path)
+            else:
+                frame = gpd.read_file(path, layer=layer, engine="pyogrio")
         if crs is not None and frame.crs is None:
             frame = frame.set_crs(crs)
     return validate_layer(

@@ -133,7 +133,13 @@ def _check_ids(
     null = ids.isna().to_numpy()
     if null.any():
         positions = [f"row {i}" for i in np.flatnonzero(null)]
-        raise _fail(name, kind, f"without {id_column}", positions, "give every row a unique id")
+        raise _fail(
+            name,
+            kind,
+            f"without {id_column}",
+            positions,
+            "give every row a unique id (empty, blank and non-integral numeric ids are missing)",
+        )
     out[id_column] = ids.astype(object)
     labels = ids.to_numpy(dtype=object)
     if allow_duplicates or len(set(labels.tolist())) == len(labels):  # fast path: unique
