@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from gridgov._core.layerinfo import DEFAULT_ID_COLUMNS, LayerKind
-from gridgov.errors import CRSError, LayerError
+from gridgov.errors import CRSError, LayerError, OptionError
 from gridgov.validation import validate_layer
 
 if TYPE_CHECKING:
@@ -25,12 +25,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COORDINATE_NAMES",
+    "OFFSETS",
     "read_buildings",
     "read_households",
     "read_layer",
     "read_roads",
     "read_stations",
 ]
+
+#: Web-map offsets a point layer may be read from (``offset=``): Amap/Gaode and
+#: Tencent publish GCJ-02, Baidu BD-09; both are converted to WGS 84 on reading.
+OFFSETS: tuple[str, ...] = ("gcj02", "bd09")
 
 # Coordinate column pairs recognised in CSV files and plain DataFrames, in order of preference.
 COORDINATE_NAMES: tuple[tuple[str, str], ...] = (
@@ -45,6 +50,12 @@ COORDINATE_NAMES: tuple[tuple[str, str], ...] = (
 
 
 def _find_coordinates(columns: Sequence[str], x: str | None, y: str | None) -> tuple[str, str]:
+    if (x is None) != (y is None):
+        msg = (
+            f"x= and y= name the coordinate columns together: pass both (got x={x!r}, y={y!r}), "
+            "or neither to find them by name"
+        )
+        raise OptionError(msg)
     if x is not None and y is not None:
         for column in (x, y):
             if column not in columns:
@@ -70,7 +81,7 @@ def _frame_from_table(
         msg = (
             f"layer {name!r} is a table of coordinates without a CRS; pass crs=..., e.g. "
             "crs='EPSG:4490' (CGCS2000) or 'EPSG:4326' (WGS 84); web-map coordinates "
-            "(GCJ-02, BD-09) must be converted first with gg.from_gcj02 / gg.from_bd09"
+            "(GCJ-02, BD-09) are read with offset='gcj02' or 'bd09'"
         )
         raise CRSError(msg)
     cx, cy = _find_coordinates([str(c) for c in table.columns], x, y)
@@ -131,8 +142,14 @@ def _read(
     crs: Any = None,
     name: str | None = None,
     allow_duplicate_ids: bool = False,
+    offset: str | None = None,
 ) -> gpd.GeoDataFrame:
     label = name or kind
+    if offset is not None and offset not in OFFSETS:
+        msg = f"offset={offset!r} is not one of {', '.join(map(repr, OFFSETS))} (or None)"
+        raise OptionError(msg)
+    if offset is not None and crs is None:
+        crs = "EPSG:4326"  # web-map coordinates are longitude/latitude
     id_name = id_column if id_column is not None else DEFAULT_ID_COLUMNS[kind]
     if isinstance(source, gpd.GeoDataFrame):
         frame = source
@@ -158,6 +175,10 @@ def _read(
                 frame = gpd.read_file(path, layer=layer, engine="pyogrio")
         if crs is not None and frame.crs is None:
             frame = frame.set_crs(crs)
+    if offset is not None:  # converted to WGS 84, then used
+        from gridgov.crs import from_bd09, from_gcj02
+
+        frame = from_gcj02(frame) if offset == "gcj02" else from_bd09(frame)
     return validate_layer(
         frame,
         kind=kind,
@@ -228,6 +249,7 @@ def read_households(
     crs: Any = None,
     id_column: str = "household_id",
     layer: str | int | None = None,
+    offset: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read household points and validate them.
 
@@ -246,6 +268,10 @@ def read_households(
         Id column.
     layer : str or int, optional
         Layer of a multi-layer file.
+    offset : {"gcj02", "bd09"}, optional
+        The coordinates are from a Chinese web map: GCJ-02 (Amap/Gaode,
+        Tencent) or BD-09 (Baidu) longitude/latitude, converted to WGS 84
+        (EPSG:4326) on reading, then used.  A table then needs no `crs`.
 
     Returns
     -------
@@ -261,7 +287,14 @@ def read_households(
     [118.8, 118.81]
     """
     return _read(
-        path_or_frame, kind="households", id_column=id_column, layer=layer, x=x, y=y, crs=crs
+        path_or_frame,
+        kind="households",
+        id_column=id_column,
+        layer=layer,
+        x=x,
+        y=y,
+        crs=crs,
+        offset=offset,
     )
 
 
@@ -270,6 +303,7 @@ def read_buildings(
     *,
     id_column: str = "building_id",
     layer: str | int | None = None,
+    offset: str | None = None,
     x: str | None = None,
     y: str | None = None,
     crs: Any = None,
@@ -284,6 +318,10 @@ def read_buildings(
         Id column.
     layer : str or int, optional
         Layer of a multi-layer file.
+    offset : {"gcj02", "bd09"}, optional
+        The coordinates are from a Chinese web map: GCJ-02 (Amap/Gaode,
+        Tencent) or BD-09 (Baidu) longitude/latitude, converted to WGS 84
+        (EPSG:4326) on reading, then used.  A table then needs no `crs`.
     x, y, crs : optional
         Coordinate columns and CRS of a table, as in :func:`read_households`.
 
@@ -298,7 +336,14 @@ def read_buildings(
     True
     """
     return _read(
-        path_or_frame, kind="buildings", id_column=id_column, layer=layer, x=x, y=y, crs=crs
+        path_or_frame,
+        kind="buildings",
+        id_column=id_column,
+        layer=layer,
+        x=x,
+        y=y,
+        crs=crs,
+        offset=offset,
     )
 
 
@@ -338,6 +383,7 @@ def read_stations(
     *,
     id_column: str = "station_id",
     layer: str | int | None = None,
+    offset: str | None = None,
     x: str | None = None,
     y: str | None = None,
     crs: Any = None,
@@ -352,6 +398,10 @@ def read_stations(
         Id column.
     layer : str or int, optional
         Layer of a multi-layer file.
+    offset : {"gcj02", "bd09"}, optional
+        The coordinates are from a Chinese web map: GCJ-02 (Amap/Gaode,
+        Tencent) or BD-09 (Baidu) longitude/latitude, converted to WGS 84
+        (EPSG:4326) on reading, then used.  A table then needs no `crs`.
     x, y, crs : optional
         Coordinate columns and CRS of a table, as in :func:`read_households`.
 
@@ -367,5 +417,12 @@ def read_stations(
     ['1']
     """
     return _read(
-        path_or_frame, kind="stations", id_column=id_column, layer=layer, x=x, y=y, crs=crs
+        path_or_frame,
+        kind="stations",
+        id_column=id_column,
+        layer=layer,
+        x=x,
+        y=y,
+        crs=crs,
+        offset=offset,
     )

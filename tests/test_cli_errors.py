@@ -114,6 +114,28 @@ INVALID = [
     ("propose", "output", [*PROPOSE[:-2], "-o", "{tmp}/p"], "-o must end in .gpkg"),
     ("propose", "report", [*PROPOSE, "--report", "{tmp}/p.md"], "--report must end in"),
     ("demo", "report", ["demo", "--report", "{tmp}/demo.txt"], "--report must end in"),
+    # point tables: --crs, --x, --y, --offset on every command that reads points
+    *(
+        case
+        for cmd, base, homes in (
+            ("check", CHECK, [*CHECK, "--households", "{csv}"]),
+            ("assign", ASSIGN, ["assign", "{csv}", *ASSIGN[2:]]),
+            ("unify", UNIFY, [*UNIFY, "--households", "{csv}"]),
+            ("compare", COMPARE, [*COMPARE, "--households", "{csv}"]),
+            ("propose", PROPOSE, [*PROPOSE[:2], "--households", "{csv}", *PROPOSE[4:]]),
+        )
+        for case in (
+            (cmd, "crs", [*base, "--crs", "EPSG:999999"], "not a CRS pyproj knows"),
+            (cmd, "offset", [*base, "--offset", "wgs84"], "invalid choice: 'wgs84'"),
+            (
+                cmd,
+                "x",
+                [*homes, "--crs", "EPSG:4549", "--x", "east", "--y", "y"],
+                "column 'east' not found",
+            ),
+            (cmd, "y", [*homes, "--crs", "EPSG:4549", "--y", "north"], "pass both"),
+        )
+    ),
 ]
 
 
@@ -126,7 +148,15 @@ def _one_line_error(err: str) -> None:
 def _format(argv: list[str], data: Path, tmp_path: Path) -> list[str]:
     toml = tmp_path / "broken.toml"
     toml.write_text("max_area = [", encoding="utf-8")
-    fill = {"d": data, "tmp": tmp_path, "missing": tmp_path / "missing.gpkg", "toml": toml}
+    csv = tmp_path / "homes.csv"
+    csv.write_text("household_id,x,y\nh1,50,50\nh2,150,50\n", encoding="utf-8")
+    fill = {
+        "d": data,
+        "tmp": tmp_path,
+        "missing": tmp_path / "missing.gpkg",
+        "toml": toml,
+        "csv": csv,
+    }
     return [a.format(**fill) for a in argv]
 
 

@@ -55,6 +55,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     options.output(
         parser, "the assignment: .csv or .parquet (with --scheduler: a folder of Parquet files)"
     )
+    options.points(parser)
     options.common(parser)
     options.dask(parser)
 
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
         inputs.exists(args.households, "households")
         frames = {n: inputs.read(s, "grids") for n, s in sources.items()}
-        buildings = inputs.read(args.buildings, "buildings")
+        buildings = inputs.read(args.buildings, "buildings", points=inputs.points_of(args))
         with distributed.client_for(args.scheduler, workers=args.workers):
             lazy = distributed.assign(
                 str(args.households.path),
@@ -123,8 +124,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     layers = inputs.metric(
         {
-            "households": inputs.read(args.households, "households"),
-            "buildings": inputs.read(args.buildings, "buildings"),
+            "households": inputs.read(args.households, "households", points=inputs.points_of(args)),
+            "buildings": inputs.read(args.buildings, "buildings", points=inputs.points_of(args)),
             **{f"grids:{n}": inputs.read(s, "grids") for n, s in sources.items()},
         },
         enabled=args.metric,

@@ -54,6 +54,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         metavar="METRES",
         help="side of the square tiles the checks run on, with --scheduler",
     )
+    options.points(parser)
     options.common(parser)
     options.dask(parser)
 
@@ -84,9 +85,11 @@ def run(args: argparse.Namespace) -> int:
         if name == "households" and args.scheduler:
             frames[name] = None  # read by the workers
         elif name == "previous":
-            frames[name] = inputs.read(source, kind, id_column=args.id_column)
+            frames[name] = inputs.read(
+                source, kind, id_column=args.id_column, points=inputs.points_of(args)
+            )
         else:
-            frames[name] = inputs.read(source, kind)
+            frames[name] = inputs.read(source, kind, points=inputs.points_of(args))
     layers = inputs.metric(frames, enabled=args.metric)
     grids = layers.pop("grids")
     assert grids is not None

@@ -30,6 +30,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     options.layer(parser, "households", "household points (household flows between grids)")
     options.output(parser, "the changes: a GeoPackage (.gpkg)", metavar="GPKG")
     options.report(parser)
+    options.points(parser)
     options.common(parser)
 
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         {
             "old": inputs.read(args.old, "grids"),
             "new": inputs.read(args.new, "grids"),
-            "households": inputs.read(args.households, "households"),
+            "households": inputs.read(args.households, "households", points=inputs.points_of(args)),
         },
         enabled=args.metric,
     )

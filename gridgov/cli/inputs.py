@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from gridgov.cli.options import Source
 
-__all__ = ["exists", "grid_layers", "metric", "named", "read", "ruleset"]
+__all__ = ["exists", "grid_layers", "metric", "named", "points_of", "read", "ruleset"]
 
 log = logging.getLogger("gridgov.cli")
 
@@ -28,16 +28,24 @@ def exists(source: Source, what: str) -> None:
         raise UsageError(msg)
 
 
+def points_of(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the point-table options of a command (``--crs``, ``--x``, ``--y``, ``--offset``)."""
+    return {name: getattr(args, name, None) for name in ("crs", "x", "y", "offset")}
+
+
 def read(
     source: Source | None,
     kind: str,
     *,
     id_column: str | None = None,
     under_review: bool = False,
+    points: dict[str, Any] | None = None,
 ) -> gpd.GeoDataFrame | None:
     """Read one layer with the reader of its kind (``None`` passes through).
 
-    A grid layer `under_review` may hold duplicated ids: the check reports them.
+    A grid layer `under_review` may hold duplicated ids: the check reports
+    them.  `points` (:func:`points_of`) are the readers' ``crs``, ``x``,
+    ``y`` and ``offset`` for the point kinds (households, stations, buildings).
     """
     if source is None:
         return None
@@ -46,7 +54,9 @@ def read(
     from pyarrow import ArrowInvalid
 
     try:
-        return _read(source, kind, id_column=id_column, under_review=under_review)
+        return _read(
+            source, kind, id_column=id_column, under_review=under_review, points=points or {}
+        )
     except (ArrowInvalid, ParserError, EmptyDataError, UnicodeDecodeError) as error:
         # readers of Parquet and CSV that do not name the file: say which input it is
         msg = f"{kind}: cannot read {source.text}: {error}"
@@ -54,17 +64,23 @@ def read(
 
 
 def _read(
-    source: Source, kind: str, *, id_column: str | None, under_review: bool
+    source: Source,
+    kind: str,
+    *,
+    id_column: str | None,
+    under_review: bool,
+    points: dict[str, Any],
 ) -> gpd.GeoDataFrame:
     import gridgov as gg
 
     path, layer = str(source.path), source.layer
+    given = {k: v for k, v in points.items() if v is not None}
     if kind == "households":
-        return gg.read_households(path, layer=layer, id_column=id_column or "household_id")
+        return gg.read_households(path, layer=layer, id_column=id_column or "household_id", **given)
     if kind == "buildings":
-        return gg.read_buildings(path, layer=layer, id_column=id_column or "building_id")
+        return gg.read_buildings(path, layer=layer, id_column=id_column or "building_id", **given)
     if kind == "stations":
-        return gg.read_stations(path, layer=layer, id_column=id_column or "station_id")
+        return gg.read_stations(path, layer=layer, id_column=id_column or "station_id", **given)
     if kind == "roads":
         return gg.read_roads(path, layer=layer, id_column=id_column)
     return gg.read_layer(

@@ -21,6 +21,7 @@ __all__ = [
     "REPORT_SUFFIXES",
     "Source",
     "common",
+    "crs_text",
     "dask",
     "distance",
     "input_file",
@@ -31,6 +32,7 @@ __all__ = [
     "networks",
     "output",
     "overwrite",
+    "points",
     "positive_int",
     "progress",
     "report",
@@ -251,6 +253,50 @@ def common(parser: argparse.ArgumentParser, *, metric: bool = True) -> None:
         "--debug",
         action="store_true",
         help="show the traceback of an error (for bug reports)",
+    )
+
+
+def crs_text(text: str) -> str:
+    """``--crs``: a CRS pyproj understands (``EPSG:4490``, ``4326``, a WKT or PROJ string)."""
+    import pyproj
+
+    try:
+        pyproj.CRS.from_user_input(text)
+    except pyproj.exceptions.CRSError:
+        msg = f"not a CRS pyproj knows: {text!r} (e.g. EPSG:4490 for CGCS2000, EPSG:4326)"
+        raise argparse.ArgumentTypeError(msg) from None
+    return text
+
+
+def points(parser: argparse.ArgumentParser) -> None:
+    """Add ``--crs``, ``--x``, ``--y`` and ``--offset``: how point tables are read.
+
+    They apply to every point input of the command read from a table
+    (households, stations, point buildings: CSV, TSV): the readers'
+    keywords of the same names.
+    """
+    from gridgov.readers import OFFSETS
+
+    group = parser.add_argument_group("point tables (households, stations, buildings as CSV)")
+    group.add_argument(
+        "--crs",
+        type=crs_text,
+        metavar="CRS",
+        help="CRS of the coordinates of point tables, e.g. EPSG:4490 (CGCS2000) or EPSG:4326",
+    )
+    group.add_argument(
+        "--x", metavar="COLUMN", help="column of the x / longitude (default: found by name)"
+    )
+    group.add_argument(
+        "--y", metavar="COLUMN", help="column of the y / latitude (default: found by name)"
+    )
+    group.add_argument(
+        "--offset",
+        choices=OFFSETS,
+        help=(
+            "the points come from a Chinese web map: gcj02 (Amap/Gaode, Tencent) or bd09 "
+            "(Baidu) longitude/latitude, converted to WGS 84 on reading"
+        ),
     )
 
 

@@ -49,6 +49,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     )
     options.output(parser, "the next edition: a GeoPackage (.gpkg)", metavar="GPKG")
     options.report(parser)
+    options.points(parser)
     options.common(parser)
 
 
@@ -73,8 +74,11 @@ def run(args: argparse.Namespace) -> int:
     frames = inputs.metric(
         {
             "grids": inputs.read(args.grids, "grids"),
-            "households": inputs.read(args.households, "households"),
-            **{name: inputs.read(getattr(args, name), kind) for name, kind, _ in CONTEXT},
+            "households": inputs.read(args.households, "households", points=inputs.points_of(args)),
+            **{
+                name: inputs.read(getattr(args, name), kind, points=inputs.points_of(args))
+                for name, kind, _ in CONTEXT
+            },
         },
         enabled=args.metric,
     )

@@ -62,6 +62,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     )
     options.output(parser, "the result: a GeoPackage (.gpkg)", metavar="GPKG")
     options.report(parser)
+    options.points(parser)
     options.common(parser)
 
 
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     outputs.check(args, args.report, "--report", options.REPORT_SUFFIXES)
     frames = inputs.metric(
         {
-            "households": inputs.read(args.households, "households"),
+            "households": inputs.read(args.households, "households", points=inputs.points_of(args)),
             **{f"grids:{n}": inputs.read(s, "grids") for n, s in sources.items()},
         },
         enabled=args.metric,
