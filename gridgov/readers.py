@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from gridgov._core.layerinfo import DEFAULT_ID_COLUMNS, LayerKind
+from gridgov._core.text import DETECTION_ORDER
 from gridgov.errors import CRSError, LayerError, OptionError
 from gridgov.validation import validate_layer
 
@@ -95,6 +96,23 @@ _TABLE_SUFFIXES = {".csv", ".txt", ".tsv"}
 _PARQUET_SUFFIXES = {".parquet", ".geoparquet", ".pq"}
 
 
+def _read_csv(path: Path, *, dtype: Any, sep: str, encoding: str | None) -> pd.DataFrame:
+    """Read a CSV in `encoding`, else in the first of the detection order that reads it.
+
+    The order is :data:`gridgov._core.text.DETECTION_ORDER`: UTF-8 (with or
+    without BOM), then GB18030 (GBK).  A file is decoded again only when the
+    first encoding fails.
+    """
+    tried = (encoding,) if encoding is not None else DETECTION_ORDER
+    for k, name in enumerate(tried):
+        try:
+            return pd.read_csv(path, dtype=dtype, sep=sep, encoding=name)
+        except UnicodeDecodeError:
+            if k == len(tried) - 1:
+                raise
+    raise AssertionError  # pragma: no cover - the loop returns or raises
+
+
 def _reader_errors() -> dict[type[BaseException], str]:
     """Return the exceptions of the readers, each with the problem it means (specific first)."""
     import pyarrow as pa
@@ -143,6 +161,7 @@ def _read(
     name: str | None = None,
     allow_duplicate_ids: bool = False,
     offset: str | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     label = name or kind
     if offset is not None and offset not in OFFSETS:
@@ -167,12 +186,13 @@ def _read(
             if suffix in _TABLE_SUFFIXES:
                 dtype = {id_name: str} if id_name else None
                 sep = "\t" if suffix == ".tsv" else ","
-                table = pd.read_csv(path, dtype=dtype, sep=sep, encoding="utf-8-sig")
+                table = _read_csv(path, dtype=dtype, sep=sep, encoding=encoding)
                 frame = _frame_from_table(table, x=x, y=y, crs=crs, name=label)
             elif suffix in _PARQUET_SUFFIXES:
                 frame = gpd.read_parquet(path)
             else:
-                frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+                options = {} if encoding is None else {"encoding": encoding}
+                frame = gpd.read_file(path, layer=layer, engine="pyogrio", **options)
         if crs is not None and frame.crs is None:
             frame = frame.set_crs(crs)
     if offset is not None:  # converted to WGS 84, then used
@@ -194,6 +214,7 @@ def read_layer(
     network: str | None = None,
     id_column: str | None = None,
     layer: str | int | None = None,
+    encoding: str | None = None,
     kind: LayerKind = "grids",
     allow_duplicate_ids: bool = False,
 ) -> gpd.GeoDataFrame:
@@ -210,6 +231,10 @@ def read_layer(
         Id column; defaults to ``grid_id`` (``unit_id`` for jurisdictions).
     layer : str or int, optional
         Layer of a multi-layer file (GeoPackage).
+    encoding : str, optional
+        Encoding of a CSV table or of a Shapefile's attributes without a
+        ``.cpg``; default for CSV: UTF-8 (with or without BOM), then GB18030
+        (GBK), detected in that order; other formats: what GDAL reads.
     kind : str, default "grids"
         Layer kind, see :func:`validate_layer`.
     allow_duplicate_ids : bool, default False
@@ -235,6 +260,7 @@ def read_layer(
         layer=layer,
         name=network,
         allow_duplicate_ids=allow_duplicate_ids,
+        encoding=encoding,
     )
     if network is not None:
         frame["network"] = network
@@ -249,6 +275,7 @@ def read_households(
     crs: Any = None,
     id_column: str = "household_id",
     layer: str | int | None = None,
+    encoding: str | None = None,
     offset: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read household points and validate them.
@@ -268,6 +295,10 @@ def read_households(
         Id column.
     layer : str or int, optional
         Layer of a multi-layer file.
+    encoding : str, optional
+        Encoding of a CSV table or of a Shapefile's attributes without a
+        ``.cpg``; default for CSV: UTF-8 (with or without BOM), then GB18030
+        (GBK), detected in that order; other formats: what GDAL reads.
     offset : {"gcj02", "bd09"}, optional
         The coordinates are from a Chinese web map: GCJ-02 (Amap/Gaode,
         Tencent) or BD-09 (Baidu) longitude/latitude, converted to WGS 84
@@ -295,6 +326,7 @@ def read_households(
         y=y,
         crs=crs,
         offset=offset,
+        encoding=encoding,
     )
 
 
@@ -303,6 +335,7 @@ def read_buildings(
     *,
     id_column: str = "building_id",
     layer: str | int | None = None,
+    encoding: str | None = None,
     offset: str | None = None,
     x: str | None = None,
     y: str | None = None,
@@ -318,6 +351,10 @@ def read_buildings(
         Id column.
     layer : str or int, optional
         Layer of a multi-layer file.
+    encoding : str, optional
+        Encoding of a CSV table or of a Shapefile's attributes without a
+        ``.cpg``; default for CSV: UTF-8 (with or without BOM), then GB18030
+        (GBK), detected in that order; other formats: what GDAL reads.
     offset : {"gcj02", "bd09"}, optional
         The coordinates are from a Chinese web map: GCJ-02 (Amap/Gaode,
         Tencent) or BD-09 (Baidu) longitude/latitude, converted to WGS 84
@@ -344,6 +381,7 @@ def read_buildings(
         y=y,
         crs=crs,
         offset=offset,
+        encoding=encoding,
     )
 
 
@@ -351,6 +389,7 @@ def read_roads(
     path: str | Path | gpd.GeoDataFrame,
     *,
     layer: str | int | None = None,
+    encoding: str | None = None,
     id_column: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read road, river or wall lines and validate them.
@@ -361,6 +400,10 @@ def read_roads(
         Vector file or GeoParquet of LineStrings (optional column ``kind``).
     layer : str or int, optional
         Layer of a multi-layer file.
+    encoding : str, optional
+        Encoding of a CSV table or of a Shapefile's attributes without a
+        ``.cpg``; default for CSV: UTF-8 (with or without BOM), then GB18030
+        (GBK), detected in that order; other formats: what GDAL reads.
     id_column : str, optional
         Id column, checked when given.
 
@@ -375,7 +418,7 @@ def read_roads(
     >>> sorted(roads.geom_type.unique())
     ['LineString']
     """
-    return _read(path, kind="roads", id_column=id_column, layer=layer)
+    return _read(path, kind="roads", id_column=id_column, layer=layer, encoding=encoding)
 
 
 def read_stations(
@@ -383,6 +426,7 @@ def read_stations(
     *,
     id_column: str = "station_id",
     layer: str | int | None = None,
+    encoding: str | None = None,
     offset: str | None = None,
     x: str | None = None,
     y: str | None = None,
@@ -398,6 +442,10 @@ def read_stations(
         Id column.
     layer : str or int, optional
         Layer of a multi-layer file.
+    encoding : str, optional
+        Encoding of a CSV table or of a Shapefile's attributes without a
+        ``.cpg``; default for CSV: UTF-8 (with or without BOM), then GB18030
+        (GBK), detected in that order; other formats: what GDAL reads.
     offset : {"gcj02", "bd09"}, optional
         The coordinates are from a Chinese web map: GCJ-02 (Amap/Gaode,
         Tencent) or BD-09 (Baidu) longitude/latitude, converted to WGS 84
@@ -425,4 +473,5 @@ def read_stations(
         y=y,
         crs=crs,
         offset=offset,
+        encoding=encoding,
     )

@@ -35,7 +35,7 @@ CASES = [
     ("garbage.parquet", b"PAR1 nothing PAR1", "layer", "not GeoParquet"),
     ("empty.parquet", b"", "layer", "GeoParquet"),
     ("empty.csv", b"", "households", "the file is empty"),
-    ("gbk.csv", "household_id,x,y\n甲,1,2\n".encode("gbk"), "households", "encoding"),
+    ("binary.csv", b"household_id,x,y\n\xff\xfe\xfd,1,2\n", "households", "encoding"),
     ("ragged.csv", b'household_id,x,y\n"a,1,2\n', "households", "cannot be parsed"),
 ]
 

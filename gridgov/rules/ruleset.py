@@ -29,6 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from gridgov._core.text import decode
 from gridgov._core.vocabulary import GRID_KINDS
 from gridgov.errors import OptionTypeError, RuleSetError
 from gridgov.rules._settings import (
@@ -383,7 +384,8 @@ class RuleSet:
         Parameters
         ----------
         path : path-like
-            The file.  Its settings may also sit in a ``[gridgov.rules]`` or
+            The file, in UTF-8 (with or without BOM) or GB18030/GBK, detected in
+            that order.  Its settings may also sit in a ``[gridgov.rules]`` or
             ``[rules]`` table (e.g. inside a larger configuration file).
 
         Returns
@@ -398,9 +400,8 @@ class RuleSet:
         """
         path = Path(path)
         try:
-            with path.open("rb") as handle:
-                data = tomllib.load(handle)
-        except tomllib.TOMLDecodeError as error:
+            data = tomllib.loads(decode(path.read_bytes())[0])
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             msg = f"rules file {str(path)!r} is not valid TOML: {error}"
             raise RuleSetError(msg) from None
         if isinstance(data.get("gridgov"), dict) and "rules" in data["gridgov"]:
