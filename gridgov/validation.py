@@ -24,7 +24,7 @@ from gridgov._core.ids import normalise_ids
 from gridgov._core.layerinfo import DEFAULT_ID_COLUMNS, LayerInfo, LayerKind, with_layer_info
 from gridgov._core.vocabulary import GRID_KINDS
 from gridgov.crs import require_crs
-from gridgov.errors import LayerError
+from gridgov.errors import CRSError, LayerError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -211,6 +211,42 @@ def _check_geometry(
     return [str(i) for i in labels[invalid]]
 
 
+def _check_degrees(
+    values: np.ndarray, labels: np.ndarray, crs: Any, *, kind: str, name: str
+) -> None:
+    """Refuse longitudes outside [-180, 180] and latitudes outside [-90, 90], naming the rows.
+
+    A :class:`~gridgov.CRSError`: the coordinates do not fit the layer's CRS.
+
+    When swapping x and y would put every coordinate in range, the message
+    says the columns look swapped (longitude is x, latitude is y).
+    """
+    bounds = shapely.bounds(values)
+    x_out = (bounds[:, 0] < -180) | (bounds[:, 2] > 180)
+    y_out = (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
+    bad = x_out | y_out
+    if not bad.any():
+        return
+    swapped_ok = bool(
+        np.all((bounds[:, 1] >= -180) & (bounds[:, 3] <= 180))
+        and np.all((bounds[:, 0] >= -90) & (bounds[:, 2] <= 90))
+    )
+    hint = (
+        "the coordinate columns look swapped: longitude is x, latitude is y "
+        "(pass x=..., y=... or --x/--y)"
+        if swapped_ok
+        else "check the columns and the CRS: in degrees, longitude is within [-180, 180] and "
+        "latitude within [-90, 90] (projected metres need a projected CRS)"
+    )
+    epsg = crs.to_epsg()
+    label = f"EPSG:{epsg}" if epsg is not None else crs.name
+    problem = (
+        "with coordinates outside the longitude/latitude ranges of its geographic CRS "
+        f"({label}, degrees)"
+    )
+    raise CRSError(str(_fail(name, kind, problem, labels[bad].tolist(), hint)))
+
+
 def _check_count(values: pd.Series, labels: np.ndarray, *, kind: str, name: str) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce")
     wrong = (numbers.isna() & values.notna()) | (numbers < 0)
@@ -351,6 +387,8 @@ def validate_layer(
     invalid = _check_geometry(
         out.geometry.to_numpy(), labels, spec, kind=kind, name=name, find_invalid=find_invalid
     )
+    if out.crs is not None and out.crs.is_geographic:
+        _check_degrees(out.geometry.to_numpy(), labels, out.crs, kind=kind, name=name)
     for column in _NUMERIC_COLUMNS.get(kind, ()):
         if column in out.columns:
             out[column] = _check_count(out[column], labels, kind=kind, name=name)
