@@ -123,8 +123,12 @@ def crosses_parent(
     outside = grids.shapes.copy()
     if has.any():
         rows = np.flatnonzero(has)
-        parent = np.asarray(parent_geoms, dtype=object)[position[rows]]
-        shapely.prepare(parent_geoms)
+        # the caller's polygons are not prepared (nothing of an input changes): their copies are
+        used = np.unique(position[rows])
+        copies = np.asarray(parent_geoms, dtype=object).copy()
+        copies[used] = shapely.from_wkb(shapely.to_wkb(copies[used]))
+        shapely.prepare(copies[used])
+        parent = copies[position[rows]]
         inside = shapely.covers(parent, grids.shapes[rows])
         outside[rows[inside]] = shapely.Polygon()
         cut = rows[~inside]
