@@ -92,6 +92,8 @@ def _frame_from_table(
     return gpd.GeoDataFrame(table.drop(columns=[cx, cy]), geometry=points, crs=crs)
 
 
+#: Layer kinds a file may hold no feature of.
+_MAY_BE_EMPTY = frozenset({"households", "stations", "buildings", "roads"})
 _TABLE_SUFFIXES = {".csv", ".txt", ".tsv"}
 _PARQUET_SUFFIXES = {".parquet", ".geoparquet", ".pq"}
 
@@ -205,6 +207,9 @@ def _read(
         id_column=id_column,
         name=label,
         allow_duplicate_ids=allow_duplicate_ids,
+        # zero households, stations, buildings or roads is data (there are none); grids and
+        # jurisdictions cannot be empty
+        allow_empty=kind in _MAY_BE_EMPTY,
     )
 
 
