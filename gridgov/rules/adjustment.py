@@ -20,6 +20,22 @@ if TYPE_CHECKING:
 __all__ = ["expired", "load_drift", "review_due"]
 
 
+def _days_since(
+    grids: Grids, column: str, rules: RuleSet
+) -> tuple[np.ndarray, np.ndarray, pd.Timestamp]:
+    """Return the days from each grid's date in `column` to ``as_of`` (NaN without a date).
+
+    Also the dates as ``YYYY-MM-DD`` text and ``as_of``; times of day and
+    time zones are dropped (a date is a whole day).
+    """
+    dates = pd.to_datetime(grids.frame[column])
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)
+    as_of = pd.Timestamp(rules.today())
+    days = (as_of - dates.dt.normalize()).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    return days, dates.dt.strftime("%Y-%m-%d").to_numpy(dtype=object), as_of
+
+
 def _no_valid_to(rules: RuleSet, inputs: Any) -> str | None:
     if "valid_to" not in inputs.grids.frame.columns:
         return "the layer has no 'valid_to' column"
@@ -151,15 +167,10 @@ def review_due(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
     """
     if "valid_from" not in grids.frame.columns:
         return empty()
-    since = pd.to_datetime(grids.frame["valid_from"])
-    if getattr(since.dt, "tz", None) is not None:
-        since = since.dt.tz_localize(None)
-    as_of = pd.Timestamp(rules.today())
-    age = (as_of - since.dt.normalize()).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    age, dates, as_of = _days_since(grids, "valid_from", rules)
     rows = np.flatnonzero(~np.isnan(age) & (age > rules.review_age_days))
     if not len(rows):
         return empty()
-    dates = since.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
     messages = [
         f"grid {grids.ids[r]} has been in force since {dates[r]}, {age[r]:.0f} days before "
         f"{as_of.date().isoformat()}: due for review (every {rules.review_age_days} days)"
@@ -210,15 +221,10 @@ def expired(grids: Grids, *, rules: RuleSet) -> pd.DataFrame:
     DataFrame
         Finding records: value the days since ``valid_to`` (limit 0).
     """
-    until = pd.to_datetime(grids.frame["valid_to"])
-    if getattr(until.dt, "tz", None) is not None:
-        until = until.dt.tz_localize(None)
-    as_of = pd.Timestamp(rules.today())
-    days = (as_of - until.dt.normalize()).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    days, dates, as_of = _days_since(grids, "valid_to", rules)
     rows = np.flatnonzero(~np.isnan(days) & (days > 0))
     if not len(rows):
         return empty()
-    dates = until.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
     messages = [
         f"grid {grids.ids[r]} went out of force on {dates[r]} ({days[r]:.0f} days before "
         f"{as_of.date().isoformat()}) but is still in the layer"
